@@ -350,3 +350,14 @@ type Containers interface {
 	// shell command ("" when none).
 	ImageCommand(ctx context.Context, ref string) (string, error)
 }
+
+// Channels stores channels. Aliases are unique across channels.
+type Channels interface {
+	// Create inserts c. ErrConflict "channel with name already exists" when
+	// one of its aliases belongs to another channel.
+	Create(ctx context.Context, c *domain.Channel) error
+	// Get returns a channel. ErrNotFound.
+	Get(ctx context.Context, id domain.ID) (*domain.Channel, error)
+	// FindByAlias matches a lower-cased alias. ErrNotFound.
+	FindByAlias(ctx context.Context, alias string) (*domain.Channel, error)
+}

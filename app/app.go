@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/runnable/runnable/domain"
+	"github.com/runnable/runnable/ports"
+)
+
+// Rate is a count per window, e.g. 20/1m.
+type Rate struct {
+	Count  int
+	Window time.Duration
+}
+
+// Config holds the use cases' settings (spec §10). Zero values are replaced
+// by the defaults of DefaultConfig in New.
+type Config struct {
+	TokenTTL             time.Duration
+	BcryptCost           int
+	MaxDraftsPerUser     int // 0 = unlimited
+	MaxImagesPerUser     int // 0 = unlimited
+	MaxRunningPerUser    int
+	MaxRunningTotal      int
+	ContainerRate        Rate
+	RateLimitEnabled     bool
+	CleanupMaxAge        time.Duration
+	CleanupBatch         int
+	CleanupLockTTL       time.Duration
+	IdleStopAfter        time.Duration
+	AccessWriteInterval  time.Duration
+	SaveWait             time.Duration
+	SaveTimeout          time.Duration
+	StopTimeout          time.Duration
+	DefaultTemplate      string
+	FileMaxBytes         int64
+	ContentCacheMaxBytes int64
+	ArchiveMaxBytes      int64
+	FilesMaxEntries      int
+	FilesIgnore          []string
+	Network              string
+	NetworkAnonymous     string
+	LogsMaxTail          int
+	TerminalShells       []string
+	TerminalMaxConns     int
+	TerminalIdleTimeout  time.Duration
+}
+
+// DefaultConfig returns the spec's defaults.
+func DefaultConfig() Config {
+	return Config{
+		TokenTTL:             720 * time.Hour,
+		BcryptCost:           10,
+		MaxDraftsPerUser:     50,
+		MaxImagesPerUser:     100,
+		MaxRunningPerUser:    3,
+		MaxRunningTotal:      100,
+		ContainerRate:        Rate{Count: 20, Window: time.Minute},
+		RateLimitEnabled:     true,
+		CleanupMaxAge:        168 * time.Hour,
+		CleanupBatch:         500,
+		CleanupLockTTL:       10 * time.Minute,
+		IdleStopAfter:        2 * time.Hour,
+		AccessWriteInterval:  30 * time.Second,
+		SaveWait:             10 * time.Second,
+		SaveTimeout:          15 * time.Minute,
+		StopTimeout:          10 * time.Second,
+		DefaultTemplate:      "shell",
+		FileMaxBytes:         10 << 20,
+		ContentCacheMaxBytes: 256 << 10,
+		ArchiveMaxBytes:      512 << 20,
+		FilesMaxEntries:      10000,
+		FilesIgnore:          []string{"node_modules", ".git"},
+		Network:              "bridge",
+		NetworkAnonymous:     "none",
+		LogsMaxTail:          10000,
+		TerminalShells:       []string{"/bin/bash", "/bin/sh"},
+		TerminalMaxConns:     3,
+		TerminalIdleTimeout:  30 * time.Minute,
+	}
+}
+
+// Deps are the ports the use cases need.
+type Deps struct {
+	Users      ports.Users
+	Images     ports.Images
+	Drafts     ports.Drafts
+	Files      ports.Files
+	Channels   ports.Channels
+	Tokens     ports.Tokens
+	Limiter    ports.RateLimiter
+	Locks      ports.Locks
+	Containers ports.Containers
+	Clock      ports.Clock
+	IDs        ports.IDs
+	Logger     *slog.Logger
+}
+
+// App is the set of use cases.
+type App struct {
+	Deps
+	cfg   Config
+	locks keyedMutex
+	// saves tracks running save jobs so shutdown can mark them interrupted.
+	saves sync.WaitGroup
+	// baseCtx is cancelled on Shutdown; background jobs derive from it.
+	baseCtx context.Context
+	cancel  context.CancelFunc
+	// terminals counts open terminals per draft (spec §4.9).
+	termMu    sync.Mutex
+	terminals map[domain.ID]int
+}
+
+// New returns the use cases over deps.
+func New(deps Deps, cfg Config) *App {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &App{Deps: deps, cfg: cfg, baseCtx: ctx, cancel: cancel, terminals: map[domain.ID]int{}}
+}
+
+// Config returns the settings in force.
+func (a *App) Config() Config { return a.cfg }
+
+// Shutdown cancels background jobs and waits for them up to ctx's end.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.cancel()
+	done := make(chan struct{})
+	go func() { a.saves.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *App) now() time.Time { return a.Clock.Now().UTC().Truncate(time.Millisecond) }
+
+// keyedMutex serialises work per id within this process.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[domain.ID]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(id domain.ID) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[domain.ID]*keyedEntry{}
+	}
+	e := k.m[id]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[id] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		e.refs--
+		if e.refs == 0 {
+			delete(k.m, id)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// notFound maps a store's ErrNotFound to the given public error and keeps
+// other errors.
+func notFound(err error, public *domain.Error) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return public
+	}
+	return err
+}
