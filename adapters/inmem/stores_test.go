@@ -97,21 +97,66 @@ func TestFailNextQueues(t *testing.T) {
 
 func TestTimesTruncatedToMilliseconds(t *testing.T) {
 	ctx := t.Context()
-	s := inmem.NewDrafts()
-	local := time.FixedZone("X", 3600)
-	t0 := time.Date(2024, 1, 1, 12, 0, 0, 123_456_789, local)
-	d := &domain.Draft{ID: domain.ID{1}, Created: t0, LastAccess: t0, StartedAt: &t0}
-	if err := s.Create(ctx, d); err != nil {
-		t.Fatalf("Create: got error %v, want nil", err)
-	}
-	got, err := s.Get(ctx, d.ID)
-	if err != nil {
-		t.Fatalf("Get: got error %v, want nil", err)
-	}
+	t0 := time.Date(2024, 1, 1, 12, 0, 0, 123_456_789, time.FixedZone("X", 3600))
 	want := time.Date(2024, 1, 1, 11, 0, 0, 123_000_000, time.UTC)
-	for name, v := range map[string]time.Time{"Created": got.Created, "LastAccess": got.LastAccess, "StartedAt": *got.StartedAt} {
-		if v != want {
-			t.Errorf("%s: got %v, want %v", name, v, want)
+	id := domain.ID{1}
+	read := map[string]func() ([]time.Time, error){
+		"users": func() ([]time.Time, error) {
+			s := inmem.NewUsers()
+			if err := s.Create(ctx, &domain.User{ID: id, Created: t0}); err != nil {
+				return nil, err
+			}
+			u, err := s.Get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return []time.Time{u.Created}, nil
+		},
+		"images": func() ([]time.Time, error) {
+			s := inmem.NewImages()
+			if err := s.Create(ctx, &domain.Image{ID: id, Name: "x", Created: t0, Updated: t0}); err != nil {
+				return nil, err
+			}
+			img, err := s.Get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return []time.Time{img.Created, img.Updated}, nil
+		},
+		"drafts": func() ([]time.Time, error) {
+			s := inmem.NewDrafts()
+			d := &domain.Draft{ID: id, Created: t0, LastAccess: t0, StartedAt: &t0, StoppedAt: &t0,
+				Save: domain.SaveState{StartedAt: &t0, FinishedAt: &t0}}
+			if err := s.Create(ctx, d); err != nil {
+				return nil, err
+			}
+			got, err := s.Get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return []time.Time{got.Created, got.LastAccess, *got.StartedAt, *got.StoppedAt, *got.Save.StartedAt, *got.Save.FinishedAt}, nil
+		},
+		"files": func() ([]time.Time, error) {
+			s := inmem.NewFiles()
+			if err := s.Put(ctx, domain.File{ID: id, Runnable: id, Path: "/", Name: "a", Modified: t0}); err != nil {
+				return nil, err
+			}
+			f, err := s.Get(ctx, id, id)
+			if err != nil {
+				return nil, err
+			}
+			return []time.Time{f.Modified}, nil
+		},
+	}
+	for name, fn := range read {
+		got, err := fn()
+		if err != nil {
+			t.Fatalf("%s: got error %v, want nil", name, err)
+		}
+		for i, v := range got {
+			if v != want {
+				t.Errorf("%s time %d: got %v, want %v", name, i, v, want)
+			}
 		}
 	}
 }

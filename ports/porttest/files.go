@@ -129,6 +129,13 @@ func filesPutUpserts(t *testing.T, s ports.Files) {
 	a3 := newFile(r, "/", "a.txt")
 	must(t, s.Put(ctx, a3), "Put at the freed path")
 	wantFiles(t, listFiles(t, s, r), []domain.File{a3, b, a2}, "List after reuse of a freed path")
+	// Within one Put, entries apply in order: a rename frees its old path
+	// for a later entry of the same call.
+	b2 := b
+	b2.Name = "d.txt"
+	e := newFile(r, "/", "b.txt")
+	must(t, s.Put(ctx, b2, e), "Put a rename and a new entry at the old path")
+	wantFiles(t, listFiles(t, s, r), []domain.File{a3, e, a2, b2}, "List after rename and reuse in one Put")
 }
 
 func filesPutPathConflict(t *testing.T, s ports.Files) {

@@ -464,18 +464,22 @@ func imagesAddStatConcurrent(t *testing.T, s ports.Images) {
 	const n = 50
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)
+	start := make(chan struct{})
 	for range n {
 		wg.Go(func() {
+			<-start
 			if _, _, err := s.AddStat(t.Context(), img.ID, "views", 1); err != nil {
 				errs <- err
 			}
 		})
 		wg.Go(func() {
+			<-start
 			if _, _, err := s.AddStat(t.Context(), img.ID, "votes", 1); err != nil {
 				errs <- err
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	for err := range errs {

@@ -321,13 +321,16 @@ func usersAddStatConcurrent(t *testing.T, s ports.Users) {
 	const n = 50
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	start := make(chan struct{})
 	for range n {
 		wg.Go(func() {
+			<-start
 			if _, err := s.AddStat(t.Context(), u.ID, "runs", 1); err != nil {
 				errs <- err
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
