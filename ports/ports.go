@@ -18,7 +18,8 @@ type IDs interface {
 	NewID() domain.ID
 }
 
-// Page selects one page of a list: zero-based page, limit >= 1.
+// Page selects one page of a list: zero-based page and a limit; a limit
+// of 0 or less means no limit (every row from the start).
 type Page struct {
 	Page, Limit int
 }
