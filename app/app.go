@@ -111,8 +111,9 @@ type App struct {
 	baseCtx context.Context
 	cancel  context.CancelFunc
 	// terminals counts open terminals per draft (spec §4.9).
-	termMu    sync.Mutex
-	terminals map[domain.ID]int
+	termMu      sync.Mutex
+	terminals   map[domain.ID]int
+	termCancels map[*int]context.CancelFunc
 }
 
 // New returns the use cases over deps.
@@ -121,7 +122,7 @@ func New(deps Deps, cfg Config) *App {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &App{Deps: deps, cfg: cfg, baseCtx: ctx, cancel: cancel, terminals: map[domain.ID]int{}}
+	return &App{Deps: deps, cfg: cfg, baseCtx: ctx, cancel: cancel, terminals: map[domain.ID]int{}, termCancels: map[*int]context.CancelFunc{}}
 }
 
 // Config returns the settings in force.
