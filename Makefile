@@ -13,6 +13,8 @@ GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lin
 UNIT_DIRS := domain app adapters/inmem adapters/httpapi api
 UNIT_PKGS = $(foreach d,$(UNIT_DIRS),$(if $(wildcard $(d)/*.go $(d)/*/*.go),./$(d)/...))
 BENCH_ARGS ?=
+# Packages for `make test`, e.g. `make test PKGS=./tests/...`.
+PKGS ?= ./...
 
 .PHONY: help setup build run test test-short vet bench bench-quick lint clean
 
@@ -32,7 +34,7 @@ run: setup build ## run the server on :3030 (PORT) with embedded stores, local D
 test: setup ## run every test (race detector, real Docker and redis-server); summary at the end
 	@mkdir -p bin
 	@set -o pipefail; \
-	$(GO) test -json -race -count=1 -timeout 25m ./... 2>&1 | $(GO) run ./tests/summary -log bin/test.json
+	$(GO) test -json -race -count=1 -timeout 25m $(PKGS) 2>&1 | $(GO) run ./tests/summary -log bin/test.json
 
 test-short: ## unit tests only: domain, app, inmem, httpapi, api (no services needed)
 	@test -n "$(strip $(UNIT_PKGS))" || { echo "make test-short: none of $(UNIT_DIRS) has Go files yet"; exit 1; }
