@@ -154,6 +154,7 @@ type keyedEntry struct {
 	refs int
 }
 
+// lock takes id's mutex and returns an unlock that is safe to call twice.
 func (k *keyedMutex) lock(id domain.ID) func() {
 	k.mu.Lock()
 	if k.m == nil {
@@ -167,15 +168,18 @@ func (k *keyedMutex) lock(id domain.ID) func() {
 	e.refs++
 	k.mu.Unlock()
 	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		e.refs--
-		if e.refs == 0 {
-			delete(k.m, id)
-		}
-		k.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { k.unlock(id, e) }) }
+}
+
+func (k *keyedMutex) unlock(id domain.ID, e *keyedEntry) {
+	e.mu.Unlock()
+	k.mu.Lock()
+	e.refs--
+	if e.refs == 0 {
+		delete(k.m, id)
 	}
+	k.mu.Unlock()
 }
 
 // notFound maps a store's ErrNotFound to the given public error and keeps

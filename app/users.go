@@ -364,9 +364,7 @@ func (a *App) transfer(ctx context.Context, from, to *domain.User) (int, int, er
 	if err := a.Users.Update(ctx, from); err != nil {
 		return drafts, images, err
 	}
-	if err := a.Tokens.RevokeAll(ctx, from.ID, ""); err != nil {
-		a.Logger.Warn("revoke transferred user's tokens", "user", from.ID.Hex(), "err", err)
-	}
+	// its tokens stay: they now answer 404 "user doesnt exist" (spec §2.4)
 	return drafts, images, nil
 }
 
@@ -389,9 +387,7 @@ func (a *App) DeleteUser(ctx context.Context, caller *domain.User, idOrMe string
 	if err := a.Users.Update(ctx, u); err != nil {
 		return err
 	}
-	if err := a.Tokens.RevokeAll(ctx, u.ID, ""); err != nil {
-		a.Logger.Warn("revoke deleted user's tokens", "user", u.ID.Hex(), "err", err)
-	}
+	// tokens stay until they expire and answer 404 "user doesnt exist"
 	a.background(func(ctx context.Context) {
 		drafts, err := a.Drafts.ByOwners(ctx, []domain.ID{u.ID})
 		if err != nil {
