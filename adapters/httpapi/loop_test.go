@@ -298,3 +298,12 @@ func TestDraftUpdateValidation(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+func TestJSONCarriesCharset(t *testing.T) {
+	ts := newTestServer(t)
+	resp, body := ts.do(t, "GET", "/nope", "", nil)
+	wantStatus(t, resp, body, 404)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Fatalf("got Content-Type %q, want application/json; charset=utf-8", ct)
+	}
+}

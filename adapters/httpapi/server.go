@@ -136,7 +136,14 @@ func (s *Server) requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Set(ctxReqID, id)
-		c.Response().Header().Set("X-Request-Id", id)
+		res := c.Response()
+		res.Header().Set("X-Request-Id", id)
+		res.Before(func() {
+			// the contract's JSON type carries its charset (spec §1.1)
+			if res.Header().Get("Content-Type") == "application/json" {
+				res.Header().Set("Content-Type", "application/json; charset=utf-8")
+			}
+		})
 		return next(c)
 	}
 }
