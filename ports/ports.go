@@ -361,4 +361,136 @@ type Channels interface {
 	Get(ctx context.Context, id domain.ID) (*domain.Channel, error)
 	// FindByAlias matches a lower-cased alias. ErrNotFound.
 	FindByAlias(ctx context.Context, alias string) (*domain.Channel, error)
+	// List returns one page of the channels matching q, ordered by
+	// lower-cased name then id, and the total matching.
+	List(ctx context.Context, q ChannelQuery) ([]*domain.Channel, int, error)
+	// Update replaces c. ErrNotFound; ErrConflict "channel with alias
+	// already exists" when one of its aliases belongs to another channel.
+	Update(ctx context.Context, c *domain.Channel) error
+	// Delete removes a channel. ErrNotFound.
+	Delete(ctx context.Context, id domain.ID) error
+	// CountByCategory counts, for each of categories, the channels tagged
+	// with it. Categories without channels may be absent from the map.
+	CountByCategory(ctx context.Context, categories []domain.ID) (map[domain.ID]int, error)
+	// RemoveCategoryTags removes every category tag on category from every
+	// channel.
+	RemoveCategoryTags(ctx context.Context, category domain.ID) error
+	// RenameCategoryTags sets the name of every category tag on category.
+	RenameCategoryTags(ctx context.Context, category domain.ID, name string) error
+}
+
+// ChannelQuery filters channel listings (spec §6.3). Zero values do not
+// filter.
+type ChannelQuery struct {
+	// IDs: only these channels. A non-nil empty slice matches nothing.
+	IDs []domain.ID
+	// Category: only channels tagged with it.
+	Category domain.ID
+	Page
+}
+
+// ImageTags changes the tags of stored images, each change atomic on its
+// image, and counts images per channel (spec §6.2, §6.3). The image store
+// implements it.
+type ImageTags interface {
+	// AddTag appends tag to the image unless the image already has a tag
+	// on tag.Channel (ErrConflict) or already has max tags (ErrInvalid
+	// "too many tags"). ErrNotFound when the image does not exist.
+	AddTag(ctx context.Context, image domain.ID, tag domain.Tag, max int) error
+	// RemoveTag removes the image's tag with id tag. ErrNotFound "runnable
+	// not found" or "tag not found".
+	RemoveTag(ctx context.Context, image, tag domain.ID) error
+	// RemoveTagsOfChannel removes every tag on channel from every image and
+	// returns how many images changed.
+	RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error)
+	// RenameTagsOfChannel sets the name of every image tag on channel.
+	RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error
+	// ChannelCounts counts listed images (version >= 1) per channel of
+	// their tags: the channel's count, or with a non-zero with, how many
+	// images each channel shares with channel with (related channels;
+	// with itself is then left out). Only channels (all when nil) are
+	// counted; channels without images may be absent from the map.
+	ChannelCounts(ctx context.Context, with domain.ID, channels []domain.ID) (map[domain.ID]int, error)
+}
+
+// DraftTags changes the tags of stored drafts, each change atomic on its
+// draft (spec §6.2). The draft store implements it.
+type DraftTags interface {
+	// AddTag appends tag to the draft unless it already has a tag on
+	// tag.Channel (ErrConflict) or already has max tags (ErrInvalid "too
+	// many tags"). ErrNotFound when the draft does not exist.
+	AddTag(ctx context.Context, draft domain.ID, tag domain.Tag, max int) error
+	// RemoveTag removes the draft's tag with id tag. ErrNotFound "runnable
+	// not found" or "tag not found".
+	RemoveTag(ctx context.Context, draft, tag domain.ID) error
+	// RemoveTagsOfChannel removes every tag on channel from every draft and
+	// returns how many drafts changed.
+	RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error)
+	// RenameTagsOfChannel sets the name of every draft tag on channel.
+	RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error
+}
+
+// Categories stores categories of channels. Aliases are unique across
+// categories.
+type Categories interface {
+	// Create inserts c. ErrConflict "category with name already exists"
+	// when one of its aliases belongs to another category.
+	Create(ctx context.Context, c *domain.Category) error
+	// Get returns a category. ErrNotFound.
+	Get(ctx context.Context, id domain.ID) (*domain.Category, error)
+	// FindByAlias matches a lower-cased alias. ErrNotFound.
+	FindByAlias(ctx context.Context, alias string) (*domain.Category, error)
+	// Update replaces c. ErrNotFound; ErrConflict "category with alias
+	// already exists" when one of its aliases belongs to another category.
+	Update(ctx context.Context, c *domain.Category) error
+	// Delete removes a category. ErrNotFound.
+	Delete(ctx context.Context, id domain.ID) error
+	// List returns one page of the categories whose id is in ids (all when
+	// ids is nil), ordered by lower-cased name then id, and the total.
+	List(ctx context.Context, ids []domain.ID, p Page) ([]*domain.Category, int, error)
+}
+
+// Votes stores votes, unique per (user, image) (spec §7.1).
+type Votes interface {
+	// Create inserts v. ErrConflict when v.User already voted for v.Image.
+	Create(ctx context.Context, v *domain.Vote) error
+	// Get returns a vote. ErrNotFound.
+	Get(ctx context.Context, id domain.ID) (*domain.Vote, error)
+	// Find returns user's vote for image. ErrNotFound.
+	Find(ctx context.Context, user, image domain.ID) (*domain.Vote, error)
+	// Delete removes a vote. ErrNotFound, also when a concurrent Delete
+	// removed it first.
+	Delete(ctx context.Context, id domain.ID) error
+	// ListByUser returns one page of user's votes, newest first (then
+	// higher id), and the total.
+	ListByUser(ctx context.Context, user domain.ID, p Page) ([]*domain.Vote, int, error)
+	// CountByImage counts the votes for image.
+	CountByImage(ctx context.Context, image domain.ID) (int, error)
+	// DeleteByImage removes every vote for image and returns how many.
+	DeleteByImage(ctx context.Context, image domain.ID) (int, error)
+}
+
+// CommentQuery selects an image's comments.
+type CommentQuery struct {
+	Image domain.ID
+	// ExcludeAuthors leaves out comments by these users (deleted ones).
+	ExcludeAuthors []domain.ID
+	Page
+}
+
+// Comments stores comments on images (spec §7.3).
+type Comments interface {
+	// Create inserts c.
+	Create(ctx context.Context, c *domain.Comment) error
+	// Get returns a comment. ErrNotFound.
+	Get(ctx context.Context, id domain.ID) (*domain.Comment, error)
+	// Delete removes a comment. ErrNotFound.
+	Delete(ctx context.Context, id domain.ID) error
+	// List returns one page of the image's comments, oldest first (then
+	// lower id), and the total, both without ExcludeAuthors' comments.
+	List(ctx context.Context, q CommentQuery) ([]*domain.Comment, int, error)
+	// Authors lists the distinct authors of the image's comments.
+	Authors(ctx context.Context, image domain.ID) ([]domain.ID, error)
+	// DeleteByImage removes every comment on image and returns how many.
+	DeleteByImage(ctx context.Context, image domain.ID) (int, error)
 }

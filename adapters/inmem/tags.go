@@ -1,0 +1,225 @@
+package inmem
+
+import (
+	"context"
+
+	"github.com/runnable/runnable/domain"
+	"github.com/runnable/runnable/ports"
+)
+
+var (
+	_ ports.ImageTags = (*Images)(nil)
+	_ ports.DraftTags = (*Drafts)(nil)
+)
+
+// addTag appends tag to tags under the rules of ports.ImageTags.AddTag.
+func addTag(tags []domain.Tag, tag domain.Tag, max int) ([]domain.Tag, error) {
+	if len(tags) >= max {
+		return nil, domain.ErrTooManyTags
+	}
+	if domain.HasTagOn(tags, tag.Channel) {
+		return nil, domain.AlreadyTagged(tag.Name)
+	}
+	return append(cloneTags(tags), tag), nil
+}
+
+// removeTag drops the tag with id, or answers "tag not found".
+func removeTag(tags []domain.Tag, id domain.ID) ([]domain.Tag, error) {
+	for i, t := range tags {
+		if t.ID == id {
+			out := append(cloneTags(tags[:i]), tags[i+1:]...)
+			if len(out) == 0 {
+				out = nil
+			}
+			return out, nil
+		}
+	}
+	return nil, domain.ErrTagNotFound
+}
+
+// withoutChannel drops tags on channel; changed reports whether any was.
+func withoutChannel(tags []domain.Tag, channel domain.ID) (out []domain.Tag, changed bool) {
+	for _, t := range tags {
+		if t.Channel == channel {
+			changed = true
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, changed
+}
+
+func renameChannel(tags []domain.Tag, channel domain.ID, name string) {
+	for i := range tags {
+		if tags[i].Channel == channel {
+			tags[i].Name = name
+		}
+	}
+}
+
+// AddTag appends tag to the image atomically.
+func (s *Images) AddTag(ctx context.Context, image domain.ID, tag domain.Tag, max int) error {
+	if err := s.faults.take("AddTag"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	img, ok := s.byID[image]
+	if !ok {
+		return domain.ErrRunnableNotFound
+	}
+	tags, err := addTag(img.Tags, tag, max)
+	if err != nil {
+		return err
+	}
+	img.Tags = tags
+	return nil
+}
+
+// RemoveTag removes one tag of the image.
+func (s *Images) RemoveTag(ctx context.Context, image, tag domain.ID) error {
+	if err := s.faults.take("RemoveTag"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	img, ok := s.byID[image]
+	if !ok {
+		return domain.ErrRunnableNotFound
+	}
+	tags, err := removeTag(img.Tags, tag)
+	if err != nil {
+		return err
+	}
+	img.Tags = tags
+	return nil
+}
+
+// RemoveTagsOfChannel removes the channel's tags from every image.
+func (s *Images) RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error) {
+	if err := s.faults.take("RemoveTagsOfChannel"); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, img := range s.byID {
+		if tags, changed := withoutChannel(img.Tags, channel); changed {
+			img.Tags = tags
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RenameTagsOfChannel renames the channel's tags on every image.
+func (s *Images) RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error {
+	if err := s.faults.take("RenameTagsOfChannel"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, img := range s.byID {
+		renameChannel(img.Tags, channel, name)
+	}
+	return nil
+}
+
+// ChannelCounts counts listed images per channel (see ports.ImageTags).
+func (s *Images) ChannelCounts(ctx context.Context, with domain.ID, channels []domain.ID) (map[domain.ID]int, error) {
+	if err := s.faults.take("ChannelCounts"); err != nil {
+		return nil, err
+	}
+	var want map[domain.ID]bool
+	if channels != nil {
+		want = make(map[domain.ID]bool, len(channels))
+		for _, id := range channels {
+			want[id] = true
+		}
+	}
+	out := map[domain.ID]int{}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, img := range s.byID {
+		if img.Version < 1 || (!with.IsZero() && !domain.HasTagOn(img.Tags, with)) {
+			continue
+		}
+		seen := map[domain.ID]bool{}
+		for _, t := range img.Tags {
+			if seen[t.Channel] || t.Channel == with || (want != nil && !want[t.Channel]) {
+				continue
+			}
+			seen[t.Channel] = true
+			out[t.Channel]++
+		}
+	}
+	return out, nil
+}
+
+// AddTag appends tag to the draft atomically.
+func (s *Drafts) AddTag(ctx context.Context, draft domain.ID, tag domain.Tag, max int) error {
+	if err := s.faults.take("AddTag"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.byID[draft]
+	if !ok {
+		return domain.ErrRunnableNotFound
+	}
+	tags, err := addTag(d.Tags, tag, max)
+	if err != nil {
+		return err
+	}
+	d.Tags = tags
+	return nil
+}
+
+// RemoveTag removes one tag of the draft.
+func (s *Drafts) RemoveTag(ctx context.Context, draft, tag domain.ID) error {
+	if err := s.faults.take("RemoveTag"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.byID[draft]
+	if !ok {
+		return domain.ErrRunnableNotFound
+	}
+	tags, err := removeTag(d.Tags, tag)
+	if err != nil {
+		return err
+	}
+	d.Tags = tags
+	return nil
+}
+
+// RemoveTagsOfChannel removes the channel's tags from every draft.
+func (s *Drafts) RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error) {
+	if err := s.faults.take("RemoveTagsOfChannel"); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, d := range s.byID {
+		if tags, changed := withoutChannel(d.Tags, channel); changed {
+			d.Tags = tags
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RenameTagsOfChannel renames the channel's tags on every draft.
+func (s *Drafts) RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error {
+	if err := s.faults.take("RenameTagsOfChannel"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.byID {
+		renameChannel(d.Tags, channel, name)
+	}
+	return nil
+}
