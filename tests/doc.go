@@ -4,8 +4,8 @@
 // behaviour the contract (../shared/spec/api.md) fixes.
 //
 // Place in the hexagon: outside it. The tests import nothing from the
-// module except the OpenAPI validator (api/apitest); the harness uses only the
-// standard library. They need a Docker Engine (deploy/setup.sh prepares one);
+// module except the OpenAPI validator (api/apitest), which checks every
+// response they receive; otherwise only the standard library. They need a Docker Engine (deploy/setup.sh prepares one);
 // without it they skip, or fail when RUNNABLE_REQUIRE_SERVICES=1 (CI).
 //
 // Subdirectories hold programs, not tests: summary (the `make test` report)
