@@ -173,3 +173,31 @@ func ValidateEnv(env map[string]string) error {
 	}
 	return nil
 }
+
+// ParseImageRef reports whether ref names a version of an image in the
+// server's own naming (runnable/<hex>:v<version>), and which.
+func ParseImageRef(ref string) (ID, int, bool) {
+	rest, ok := strings.CutPrefix(ref, "runnable/")
+	if !ok {
+		return NilID, 0, false
+	}
+	hexID, tag, ok := strings.Cut(rest, ":v")
+	if !ok {
+		return NilID, 0, false
+	}
+	id, ok := ParseHex(hexID)
+	if !ok || hexID != id.Hex() {
+		return NilID, 0, false
+	}
+	v := 0
+	for _, r := range tag {
+		if r < '0' || r > '9' || v > 1e8 {
+			return NilID, 0, false
+		}
+		v = v*10 + int(r-'0')
+	}
+	if tag == "" {
+		return NilID, 0, false
+	}
+	return id, v, true
+}
