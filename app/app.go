@@ -48,6 +48,7 @@ type Config struct {
 	TerminalShells       []string
 	TerminalMaxConns     int
 	TerminalIdleTimeout  time.Duration
+	ImportTimeout        time.Duration // bounds one import's build or load (0 = none)
 }
 
 // DefaultConfig returns the spec's defaults.
@@ -81,6 +82,7 @@ func DefaultConfig() Config {
 		TerminalShells:       []string{"/bin/bash", "/bin/sh"},
 		TerminalMaxConns:     3,
 		TerminalIdleTimeout:  30 * time.Minute,
+		ImportTimeout:        15 * time.Minute,
 	}
 }
 
@@ -98,6 +100,8 @@ type Deps struct {
 	Clock      ports.Clock
 	IDs        ports.IDs
 	Logger     *slog.Logger
+	// Metrics receives the runtime's measurements; nil records nothing.
+	Metrics Recorder
 }
 
 // App is the set of use cases.
@@ -121,6 +125,7 @@ func New(deps Deps, cfg Config) *App {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	deps.Containers = instrument(deps.Containers, deps.Metrics)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &App{Deps: deps, cfg: cfg, baseCtx: ctx, cancel: cancel, terminals: map[domain.ID]int{}, termCancels: map[*int]context.CancelFunc{}}
 }

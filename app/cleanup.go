@@ -140,6 +140,9 @@ func (a *App) Cleanup(ctx context.Context, opt CleanupOptions) (*CleanupSummary,
 		sum.RemovedImages = n
 	}
 	sum.FinishedAt = a.now()
+	if !opt.DryRun {
+		a.metrics().CleanupDeletedDrafts(sum.DeletedDrafts)
+	}
 	return sum, nil
 }
 

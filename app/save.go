@@ -201,7 +201,10 @@ func (a *App) runSave(ctx context.Context, d *domain.Draft, img *domain.Image, m
 		defer a.saves.Done()
 		jobCtx, cancel := context.WithTimeout(context.WithoutCancel(a.baseCtx), a.cfg.SaveTimeout)
 		defer cancel()
-		done <- a.saveJob(jobCtx, d.ID, img.ID, mode)
+		start := time.Now()
+		err := a.saveJob(jobCtx, d.ID, img.ID, mode)
+		a.recordSave(err, time.Since(start))
+		done <- err
 	}()
 	var wait <-chan time.Time
 	if a.cfg.SaveWait > 0 {
