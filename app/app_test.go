@@ -62,6 +62,13 @@ const manifest = `{"name":"shell","description":"a shell","start_cmd":"sh main.s
 
 func newEnv(t *testing.T, mutate ...func(*app.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, nil, mutate...)
+}
+
+// newEnvWith is newEnv with a hook that may replace ports before the app
+// is built.
+func newEnvWith(t *testing.T, deps func(*app.Deps), mutate ...func(*app.Config)) *env {
+	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	e := &env{
 		clock: clock, users: inmem.NewUsers(), images: inmem.NewImages(), drafts: inmem.NewDrafts(),
@@ -73,11 +80,15 @@ func newEnv(t *testing.T, mutate ...func(*app.Config)) *env {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	e.app = app.New(app.Deps{
+	d := app.Deps{
 		Users: e.users, Images: e.images, Drafts: e.drafts, Files: e.files, Channels: inmem.NewChannels(),
 		Tokens: inmem.NewTokens(clock), Limiter: inmem.NewRateLimiter(clock), Locks: inmem.NewLocks(clock),
 		Containers: e.containers, Clock: clock, IDs: system.NewIDs(),
-	}, cfg)
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	e.app = app.New(d, cfg)
 	t.Cleanup(func() { _ = e.app.Shutdown(context.Background()) })
 	sys, err := e.app.SystemUser(t.Context(), "")
 	if err != nil {

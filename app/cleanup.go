@@ -236,8 +236,8 @@ func (a *App) removeUnusedImages(ctx context.Context, dry bool) (int, error) {
 	}
 	n := 0
 	for _, ref := range all {
-		if keep[ref] {
-			continue
+		if _, _, ours := domain.ParseImageRef(ref); !ours || keep[ref] {
+			continue // base images and other tags are never ours to remove
 		}
 		if dry {
 			n++
