@@ -494,3 +494,22 @@ type Comments interface {
 	// DeleteByImage removes every comment on image and returns how many.
 	DeleteByImage(ctx context.Context, image domain.ID) (int, error)
 }
+
+// FeedEntry is one ranked image of a cached feed (spec §7.4).
+type FeedEntry struct {
+	Image   domain.ID
+	Created time.Time // breaks score ties: newer first, then higher id
+	Score   float64
+}
+
+// FeedCache keeps ranked feeds for a while (Redis sorted sets feed:<key>,
+// spec §7.4): key "global" or "channel:<channel hex id>".
+type FeedCache interface {
+	// Range returns entries [start, stop) of key's feed by score
+	// descending, then newer Created, then higher id (stop < 0: to the
+	// end), and the feed's size. ok is false when the feed is not cached
+	// (never stored, or expired).
+	Range(ctx context.Context, key string, start, stop int) (entries []FeedEntry, total int, ok bool, err error)
+	// Store replaces key's feed with entries (possibly none) for ttl.
+	Store(ctx context.Context, key string, entries []FeedEntry, ttl time.Duration) error
+}
