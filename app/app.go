@@ -45,6 +45,7 @@ type Config struct {
 	Network              string
 	NetworkAnonymous     string
 	LogsMaxTail          int
+	FeedCacheTTL         time.Duration // how long a cached feed ranks (spec §7.4)
 	TerminalShells       []string
 	TerminalMaxConns     int
 	TerminalIdleTimeout  time.Duration
@@ -79,6 +80,7 @@ func DefaultConfig() Config {
 		Network:              "bridge",
 		NetworkAnonymous:     "none",
 		LogsMaxTail:          10000,
+		FeedCacheTTL:         60 * time.Second,
 		TerminalShells:       []string{"/bin/bash", "/bin/sh"},
 		TerminalMaxConns:     3,
 		TerminalIdleTimeout:  30 * time.Minute,
@@ -93,6 +95,12 @@ type Deps struct {
 	Drafts     ports.Drafts
 	Files      ports.Files
 	Channels   ports.Channels
+	ImageTags  ports.ImageTags // the image store's tag operations (spec §6)
+	DraftTags  ports.DraftTags // the draft store's tag operations
+	Categories ports.Categories
+	Votes      ports.Votes
+	Comments   ports.Comments
+	FeedCache  ports.FeedCache // nil: feeds are computed on every request
 	Tokens     ports.Tokens
 	Limiter    ports.RateLimiter
 	Locks      ports.Locks

@@ -298,5 +298,6 @@ func (a *App) DeleteImage(ctx context.Context, caller *domain.User, id string) e
 	if err := a.Files.DeleteAll(ctx, img.ID); err != nil {
 		a.Logger.Error("delete file index of deleted image", "image", img.ID.Hex(), "err", err)
 	}
+	a.forgetImage(ctx, img.ID)
 	return nil
 }

@@ -1,0 +1,554 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/runnable/runnable/domain"
+	"github.com/runnable/runnable/ports"
+)
+
+// ChannelInfo is a channel with its count of listed images.
+type ChannelInfo struct {
+	*domain.Channel
+	Count int
+}
+
+// CategoryInfo is a category with its count of channels.
+type CategoryInfo struct {
+	*domain.Category
+	Count int
+}
+
+// ChannelListInput is the query of GET /channels (spec §6.3). Name,
+// Category and Channel are nil when absent.
+type ChannelListInput struct {
+	Name, Category, Channel *string
+	// Sort is "" (name, or the shared count when Channel is given),
+	// "name" or "-count".
+	Sort string
+	ports.Page
+}
+
+// ListChannels lists channels with the filters combined (spec §6.3).
+func (a *App) ListChannels(ctx context.Context, in ChannelListInput) ([]ChannelInfo, int, error) {
+	if in.Sort != "" && in.Sort != "name" && in.Sort != "-count" {
+		return nil, 0, domain.E(domain.ErrInvalid, "sort must be one of name, -count")
+	}
+	var q ports.ChannelQuery
+	if in.Name != nil {
+		ch, err := a.findChannel(ctx, *in.Name)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ch == nil {
+			return []ChannelInfo{}, 0, nil
+		}
+		q.IDs = []domain.ID{ch.ID}
+	}
+	if in.Category != nil {
+		cat, err := a.findCategory(ctx, *in.Category)
+		if err != nil {
+			return nil, 0, err
+		}
+		if cat == nil {
+			return []ChannelInfo{}, 0, nil
+		}
+		q.Category = cat.ID
+	}
+	var shared map[domain.ID]int
+	if in.Channel != nil {
+		ch, err := a.findChannel(ctx, *in.Channel)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ch == nil {
+			return []ChannelInfo{}, 0, nil
+		}
+		if shared, err = a.ImageTags.ChannelCounts(ctx, ch.ID, q.IDs); err != nil {
+			return nil, 0, err
+		}
+		q.IDs = []domain.ID{}
+		for id, n := range shared {
+			if n > 0 && id != ch.ID {
+				q.IDs = append(q.IDs, id)
+			}
+		}
+	}
+	if shared == nil && in.Sort != "-count" {
+		// By name: the store pages.
+		q.Page = in.Page
+		chans, total, err := a.Channels.List(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		out, err := a.withCounts(ctx, chans)
+		return out, total, err
+	}
+	chans, total, err := a.Channels.List(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	all, err := a.withCounts(ctx, chans)
+	if err != nil {
+		return nil, 0, err
+	}
+	key := func(c ChannelInfo) int { return c.Count }
+	if shared != nil && in.Sort != "-count" && in.Sort != "name" {
+		key = func(c ChannelInfo) int { return shared[c.ID] }
+	}
+	if in.Sort != "name" {
+		// The store's order (name, then id) breaks ties.
+		sort.SliceStable(all, func(i, j int) bool { return key(all[i]) > key(all[j]) })
+	}
+	return pageOf(all, in.Page), total, nil
+}
+
+// pageOf cuts one page out of items; a limit of 0 means all.
+func pageOf[T any](items []T, p ports.Page) []T {
+	if p.Limit <= 0 {
+		return items
+	}
+	start := p.Page * p.Limit
+	if start >= len(items) || start < 0 {
+		return []T{}
+	}
+	return items[start:min(start+p.Limit, len(items))]
+}
+
+// withCounts adds each channel's count of listed images.
+func (a *App) withCounts(ctx context.Context, chans []*domain.Channel) ([]ChannelInfo, error) {
+	out := make([]ChannelInfo, 0, len(chans))
+	if len(chans) == 0 {
+		return out, nil
+	}
+	ids := make([]domain.ID, len(chans))
+	for i, c := range chans {
+		ids[i] = c.ID
+	}
+	counts, err := a.ImageTags.ChannelCounts(ctx, domain.NilID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range chans {
+		out = append(out, ChannelInfo{Channel: c, Count: counts[c.ID]})
+	}
+	return out, nil
+}
+
+func (a *App) channelInfo(ctx context.Context, c *domain.Channel) (*ChannelInfo, error) {
+	infos, err := a.withCounts(ctx, []*domain.Channel{c})
+	if err != nil {
+		return nil, err
+	}
+	return &infos[0], nil
+}
+
+// findChannel resolves a name through aliases; nil when none matches.
+func (a *App) findChannel(ctx context.Context, name string) (*domain.Channel, error) {
+	ch, err := a.Channels.FindByAlias(ctx, domain.Alias(name))
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil
+	}
+	return ch, err
+}
+
+// findCategory resolves a name through aliases; nil when none matches.
+func (a *App) findCategory(ctx context.Context, name string) (*domain.Category, error) {
+	c, err := a.Categories.FindByAlias(ctx, domain.Alias(name))
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// loadChannel finds a channel by its hex id; malformed ids are "channel not
+// found".
+func (a *App) loadChannel(ctx context.Context, id string) (*domain.Channel, error) {
+	cid, ok := domain.ParseHex(id)
+	if !ok {
+		return nil, domain.ErrChannelNotFound
+	}
+	ch, err := a.Channels.Get(ctx, cid)
+	if err != nil {
+		return nil, notFound(err, domain.ErrChannelNotFound)
+	}
+	return ch, nil
+}
+
+// GetChannel returns one channel with its count (any caller).
+func (a *App) GetChannel(ctx context.Context, id string) (*ChannelInfo, error) {
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.channelInfo(ctx, ch)
+}
+
+// CreateChannel makes a channel (moderators).
+func (a *App) CreateChannel(ctx context.Context, caller *domain.User, name, description *string) (*ChannelInfo, error) {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return nil, err
+	}
+	ch, err := domain.NewChannelFrom(a.IDs.NewID(), name, description, a.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Channels.Create(ctx, ch); err != nil {
+		return nil, conflict(err, domain.ErrChannelNameTaken)
+	}
+	return &ChannelInfo{Channel: ch}, nil
+}
+
+// UpdateChannel renames or re-describes a channel (moderators). A rename
+// keeps the old aliases and renames the tags pointing to the channel.
+func (a *App) UpdateChannel(ctx context.Context, caller *domain.User, id string, name, description *string) (*ChannelInfo, error) {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return nil, err
+	}
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	unlock := a.locks.lock(ch.ID)
+	defer unlock()
+	if ch, err = a.loadChannel(ctx, id); err != nil {
+		return nil, err
+	}
+	oldName := ch.Name
+	if err := ch.Update(name, description); err != nil {
+		return nil, err
+	}
+	if err := a.Channels.Update(ctx, ch); err != nil {
+		return nil, conflict(notFound(err, domain.ErrChannelNotFound), domain.ErrChannelNameTaken)
+	}
+	if ch.Name != oldName {
+		if err := a.ImageTags.RenameTagsOfChannel(ctx, ch.ID, ch.Name); err != nil {
+			return nil, err
+		}
+		if err := a.DraftTags.RenameTagsOfChannel(ctx, ch.ID, ch.Name); err != nil {
+			return nil, err
+		}
+	}
+	return a.channelInfo(ctx, ch)
+}
+
+// DeleteChannel removes a channel and every tag pointing to it; images
+// left without tags become unpublished (moderators).
+func (a *App) DeleteChannel(ctx context.Context, caller *domain.User, id string) error {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return err
+	}
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := a.Channels.Delete(ctx, ch.ID); err != nil {
+		return notFound(err, domain.ErrChannelNotFound)
+	}
+	// The channel is gone first so that no new tag finds it by alias; the
+	// tags are removed even if the request is cancelled meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	if _, err := a.ImageTags.RemoveTagsOfChannel(ctx, ch.ID); err != nil {
+		return err
+	}
+	_, err = a.DraftTags.RemoveTagsOfChannel(ctx, ch.ID)
+	return err
+}
+
+// SetChannelAliases replaces a channel's aliases (moderators) and returns
+// the final list.
+func (a *App) SetChannelAliases(ctx context.Context, caller *domain.User, id string, aliases []string) ([]string, error) {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return nil, err
+	}
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	unlock := a.locks.lock(ch.ID)
+	defer unlock()
+	if ch, err = a.loadChannel(ctx, id); err != nil {
+		return nil, err
+	}
+	list, err := ch.SetAliases(aliases)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Channels.Update(ctx, ch); err != nil {
+		return nil, conflict(notFound(err, domain.ErrChannelNotFound), domain.ErrChannelAlias)
+	}
+	return list, nil
+}
+
+// ListChannelTags returns a channel's category tags (any caller).
+func (a *App) ListChannelTags(ctx context.Context, id string) ([]domain.CategoryTag, error) {
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Tags, nil
+}
+
+// GetChannelTag returns one category tag of a channel (any caller).
+func (a *App) GetChannelTag(ctx context.Context, id, tagID string) (domain.CategoryTag, error) {
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return domain.CategoryTag{}, err
+	}
+	tid, ok := domain.ParseHex(tagID)
+	if !ok {
+		return domain.CategoryTag{}, domain.ErrTagNotFound
+	}
+	return ch.CategoryTag(tid)
+}
+
+// TagChannel tags a channel with the category called name, creating the
+// category when no alias matches (moderators).
+func (a *App) TagChannel(ctx context.Context, caller *domain.User, id string, name *string) (domain.CategoryTag, error) {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return domain.CategoryTag{}, err
+	}
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return domain.CategoryTag{}, err
+	}
+	if name == nil {
+		return domain.CategoryTag{}, domain.ErrTagNameMissing
+	}
+	if _, err := domain.ValidateTagName(*name); err != nil {
+		return domain.CategoryTag{}, err
+	}
+	cat, err := a.ensureCategory(ctx, *name)
+	if err != nil {
+		return domain.CategoryTag{}, err
+	}
+	unlock := a.locks.lock(ch.ID)
+	defer unlock()
+	if ch, err = a.loadChannel(ctx, id); err != nil {
+		return domain.CategoryTag{}, err
+	}
+	tag, err := ch.AddCategoryTag(cat, a.IDs.NewID())
+	if err != nil {
+		return domain.CategoryTag{}, err
+	}
+	if err := a.Channels.Update(ctx, ch); err != nil {
+		return domain.CategoryTag{}, notFound(err, domain.ErrChannelNotFound)
+	}
+	return tag, nil
+}
+
+// UntagChannel removes a category tag from a channel (moderators).
+func (a *App) UntagChannel(ctx context.Context, caller *domain.User, id, tagID string) error {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return err
+	}
+	ch, err := a.loadChannel(ctx, id)
+	if err != nil {
+		return err
+	}
+	unlock := a.locks.lock(ch.ID)
+	defer unlock()
+	if ch, err = a.loadChannel(ctx, id); err != nil {
+		return err
+	}
+	tid, ok := domain.ParseHex(tagID)
+	if !ok {
+		return domain.ErrTagNotFound
+	}
+	if err := ch.RemoveCategoryTag(tid); err != nil {
+		return err
+	}
+	return notFound(a.Channels.Update(ctx, ch), domain.ErrChannelNotFound)
+}
+
+// ensureCategory finds a category by alias or creates it; concurrent
+// callers with one new name end up with the same category.
+func (a *App) ensureCategory(ctx context.Context, name string) (*domain.Category, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		c, err := a.findCategory(ctx, name)
+		if err != nil || c != nil {
+			return c, err
+		}
+		n := strings.TrimSpace(name)
+		c, err = domain.NewCategory(a.IDs.NewID(), &n, nil, a.now())
+		if err != nil {
+			return nil, err
+		}
+		err = a.Categories.Create(ctx, c)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, domain.ErrConflict) {
+			return nil, err
+		}
+	}
+	return nil, domain.ErrCategoryTaken
+}
+
+// ListCategories lists categories by name; name filters by alias (spec
+// §6.4).
+func (a *App) ListCategories(ctx context.Context, name *string, p ports.Page) ([]CategoryInfo, int, error) {
+	var ids []domain.ID
+	if name != nil {
+		c, err := a.findCategory(ctx, *name)
+		if err != nil {
+			return nil, 0, err
+		}
+		if c == nil {
+			return []CategoryInfo{}, 0, nil
+		}
+		ids = []domain.ID{c.ID}
+	}
+	cats, total, err := a.Categories.List(ctx, ids, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := a.categoryCounts(ctx, cats)
+	return out, total, err
+}
+
+func (a *App) categoryCounts(ctx context.Context, cats []*domain.Category) ([]CategoryInfo, error) {
+	out := make([]CategoryInfo, 0, len(cats))
+	if len(cats) == 0 {
+		return out, nil
+	}
+	ids := make([]domain.ID, len(cats))
+	for i, c := range cats {
+		ids[i] = c.ID
+	}
+	counts, err := a.Channels.CountByCategory(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cats {
+		out = append(out, CategoryInfo{Category: c, Count: counts[c.ID]})
+	}
+	return out, nil
+}
+
+func (a *App) categoryInfo(ctx context.Context, c *domain.Category) (*CategoryInfo, error) {
+	infos, err := a.categoryCounts(ctx, []*domain.Category{c})
+	if err != nil {
+		return nil, err
+	}
+	return &infos[0], nil
+}
+
+func (a *App) loadCategory(ctx context.Context, id string) (*domain.Category, error) {
+	cid, ok := domain.ParseHex(id)
+	if !ok {
+		return nil, domain.ErrCategoryNotFound
+	}
+	c, err := a.Categories.Get(ctx, cid)
+	if err != nil {
+		return nil, notFound(err, domain.ErrCategoryNotFound)
+	}
+	return c, nil
+}
+
+// GetCategory returns one category with its count (any caller).
+func (a *App) GetCategory(ctx context.Context, id string) (*CategoryInfo, error) {
+	c, err := a.loadCategory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.categoryInfo(ctx, c)
+}
+
+// CreateCategory makes a category (moderators).
+func (a *App) CreateCategory(ctx context.Context, caller *domain.User, name, description *string) (*CategoryInfo, error) {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return nil, err
+	}
+	c, err := domain.NewCategory(a.IDs.NewID(), name, description, a.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Categories.Create(ctx, c); err != nil {
+		return nil, conflict(err, domain.ErrCategoryTaken)
+	}
+	return &CategoryInfo{Category: c}, nil
+}
+
+// UpdateCategory renames or re-describes a category (moderators); a rename
+// renames the channel tags pointing to it.
+func (a *App) UpdateCategory(ctx context.Context, caller *domain.User, id string, name, description *string) (*CategoryInfo, error) {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return nil, err
+	}
+	c, err := a.loadCategory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	unlock := a.locks.lock(c.ID)
+	defer unlock()
+	if c, err = a.loadCategory(ctx, id); err != nil {
+		return nil, err
+	}
+	oldName := c.Name
+	if err := c.Update(name, description); err != nil {
+		return nil, err
+	}
+	if err := a.Categories.Update(ctx, c); err != nil {
+		return nil, conflict(notFound(err, domain.ErrCategoryNotFound), domain.ErrCategoryTaken)
+	}
+	if c.Name != oldName {
+		if err := a.Channels.RenameCategoryTags(ctx, c.ID, c.Name); err != nil {
+			return nil, err
+		}
+	}
+	return a.categoryInfo(ctx, c)
+}
+
+// DeleteCategory removes a category and the channel tags pointing to it
+// (moderators).
+func (a *App) DeleteCategory(ctx context.Context, caller *domain.User, id string) error {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return err
+	}
+	c, err := a.loadCategory(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := a.Categories.Delete(ctx, c.ID); err != nil {
+		return notFound(err, domain.ErrCategoryNotFound)
+	}
+	return a.Channels.RemoveCategoryTags(context.WithoutCancel(ctx), c.ID)
+}
+
+// SetCategoryAliases replaces a category's aliases (moderators) and
+// returns the final list.
+func (a *App) SetCategoryAliases(ctx context.Context, caller *domain.User, id string, aliases []string) ([]string, error) {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return nil, err
+	}
+	c, err := a.loadCategory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	unlock := a.locks.lock(c.ID)
+	defer unlock()
+	if c, err = a.loadCategory(ctx, id); err != nil {
+		return nil, err
+	}
+	list, err := c.SetAliases(aliases)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Categories.Update(ctx, c); err != nil {
+		return nil, conflict(notFound(err, domain.ErrCategoryNotFound), domain.ErrCategoryAlias)
+	}
+	return list, nil
+}
+
+// conflict maps a store's ErrConflict to the given public error and keeps
+// other errors.
+func conflict(err error, public *domain.Error) error {
+	if errors.Is(err, domain.ErrConflict) {
+		return public
+	}
+	return err
+}
