@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,10 +61,17 @@ func DB(t testing.TB) *mongo.Database {
 	return connect(t, uri).Database(name)
 }
 
+// unreachable remembers servers that did not answer, so that the other
+// tests of the process give up at once instead of waiting again.
+var unreachable sync.Map // uri -> error
+
 // connect opens a client on uri, checks the server answers, and
 // disconnects at the end of t.
 func connect(t testing.TB, uri string) *mongo.Client {
 	t.Helper()
+	if err, ok := unreachable.Load(uri); ok {
+		missing(t, "MongoDB at %s does not answer: %v", uri, err)
+	}
 	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(5 * time.Second))
 	if err != nil {
 		missing(t, "MongoDB client for %s: %v", uri, err)
@@ -76,6 +84,7 @@ func connect(t testing.TB, uri string) *mongo.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx, nil); err != nil {
+		unreachable.Store(uri, err)
 		missing(t, "MongoDB at %s does not answer: %v", uri, err)
 	}
 	return c

@@ -23,6 +23,7 @@ var startMu sync.Mutex
 
 // Server is a running in-process FerretDB.
 type Server struct {
+	dir    string // the SQLite files, one per database
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -59,7 +60,7 @@ func Start(dir string, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("embedded store: start FerretDB in %s: %w", abs, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cancel: cancel, done: make(chan struct{})}
+	s := &Server{dir: abs, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		defer unlock(lock)
