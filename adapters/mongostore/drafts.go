@@ -137,13 +137,14 @@ var newestFirst = bson.D{{Key: "created", Value: -1}, {Key: "_id", Value: -1}}
 // Drafts is the MongoDB ports.Drafts. Use one value per database in a
 // process.
 type Drafts struct {
-	c *mongo.Collection
-	g guard
+	c   *mongo.Collection
+	srv *server
+	g   guard
 }
 
 // NewDrafts returns the draft store of db.
 func NewDrafts(db *mongo.Database) *Drafts {
-	return &Drafts{c: db.Collection(colDrafts)}
+	return &Drafts{c: db.Collection(colDrafts), srv: &server{db: db}}
 }
 
 // Create inserts d. ErrConflict when the id exists.
@@ -185,12 +186,8 @@ func (s *Drafts) Delete(ctx context.Context, id domain.ID) error {
 }
 
 func (s *Drafts) find(ctx context.Context, op string, filter bson.D, opts *options.FindOptionsBuilder) ([]*domain.Draft, error) {
-	cur, err := s.c.Find(ctx, filter, opts)
+	docs, err := findAll[draftDoc](ctx, s.c, filter, opts)
 	if err != nil {
-		return nil, translate(err, op, nil, nil)
-	}
-	var docs []draftDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return nil, translate(err, op, nil, nil)
 	}
 	return draftsOf(docs), nil
@@ -209,8 +206,7 @@ func (s *Drafts) List(ctx context.Context, q ports.DraftQuery) ([]*domain.Draft,
 		filter = append(filter, bson.E{Key: "target", Value: bson.D{{Key: "$exists", Value: *q.Saved}}})
 	}
 	skip, limit := pageOf(q.Page.Page, q.Limit)
-	opts := options.Find().SetSort(newestFirst).SetSkip(skip).SetLimit(limit)
-	docs, total, err := findPage[draftDoc](ctx, s.c, filter, opts, skip, limit)
+	docs, total, err := findPage[draftDoc](ctx, s.srv, s.c, filter, newestFirst, skip, limit)
 	if err != nil {
 		return nil, 0, translate(err, "list drafts", nil, nil)
 	}

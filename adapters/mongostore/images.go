@@ -109,13 +109,14 @@ func (d *imageDoc) stats() domain.Stats {
 // process.
 type Images struct {
 	c    *mongo.Collection
+	srv  *server
 	keys *uniqueKeys
 	g    guard
 }
 
 // NewImages returns the image store of db.
 func NewImages(db *mongo.Database) *Images {
-	s := &Images{c: db.Collection(colImages)}
+	s := &Images{c: db.Collection(colImages), srv: &server{db: db}}
 	s.keys = &uniqueKeys{c: db.Collection(colUniqueKeys), holds: s.holds, now: time.Now}
 	return s
 }
@@ -300,8 +301,7 @@ func (s *Images) List(ctx context.Context, q ports.ImageQuery) ([]*domain.Image,
 		return []*domain.Image{}, 0, nil
 	}
 	skip, limit := pageOf(q.Page.Page, q.Limit)
-	opts := options.Find().SetSort(imageSort(q.Sort)).SetSkip(skip).SetLimit(limit)
-	docs, total, err := findPage[imageDoc](ctx, s.c, filter, opts, skip, limit)
+	docs, total, err := findPage[imageDoc](ctx, s.srv, s.c, filter, imageSort(q.Sort), skip, limit)
 	if err != nil {
 		return nil, 0, translate(err, "list images", nil, nil)
 	}

@@ -18,10 +18,10 @@ import (
 // MigrationState is one known schema migration and whether the database
 // has it.
 type MigrationState struct {
-	Version   int
-	Name      string
-	Applied   bool
-	AppliedAt time.Time // zero when not applied
+	Version   int       `json:"version"`
+	Name      string    `json:"name"`
+	Applied   bool      `json:"applied"`
+	AppliedAt time.Time `json:"applied_at,omitzero"` // zero when not applied
 }
 
 // migration is one versioned, idempotent change of the schema or data.
@@ -204,11 +204,21 @@ var schema = []struct {
 	{colMigrations, nil},
 }
 
-func createSchema(ctx context.Context, db *mongo.Database, _ time.Time) error {
+// createCollections creates the collections that do not exist yet.
+func createCollections(ctx context.Context, db *mongo.Database) error {
 	for _, col := range schema {
 		if err := db.CreateCollection(ctx, col.name); err != nil && !isNamespaceExists(err) {
 			return fmt.Errorf("create %s: %w", col.name, err)
 		}
+	}
+	return nil
+}
+
+func createSchema(ctx context.Context, db *mongo.Database, _ time.Time) error {
+	if err := createCollections(ctx, db); err != nil {
+		return err
+	}
+	for _, col := range schema {
 		if len(col.indexes) == 0 {
 			continue
 		}
@@ -310,12 +320,18 @@ func convertRunnables(ctx context.Context, db *mongo.Database, col string, chans
 			continue
 		}
 		set, unset := bson.D{}, bson.D{}
-		if tags, changed, err := legacyTags(ctx, raw, chans); err != nil {
+		tags, changed, err := legacyTags(ctx, raw, chans)
+		if err != nil {
 			return err
-		} else if changed {
+		}
+		if changed {
 			set = append(set, bson.E{Key: "tags", Value: tags})
-			if col == colImages {
-				set = append(set, bson.E{Key: "published", Value: len(tags) > 0})
+		}
+		if col == colImages {
+			// published mirrors tags; legacy images lack the field.
+			want := len(tags) > 0
+			if got, ok := raw.Lookup("published").BooleanOK(); !ok || got != want {
+				set = append(set, bson.E{Key: "published", Value: want})
 			}
 		}
 		if files, ok := raw.Lookup("files").ArrayOK(); ok {

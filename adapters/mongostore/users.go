@@ -1,8 +1,10 @@
 package mongostore
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"time"
 
@@ -86,13 +88,14 @@ func (d *userDoc) stats() domain.Stats {
 // database in a process.
 type Users struct {
 	c    *mongo.Collection
+	srv  *server
 	keys *uniqueKeys
 	g    guard
 }
 
 // NewUsers returns the user store of db.
 func NewUsers(db *mongo.Database) *Users {
-	s := &Users{c: db.Collection(colUsers)}
+	s := &Users{c: db.Collection(colUsers), srv: &server{db: db}}
 	s.keys = &uniqueKeys{c: db.Collection(colUniqueKeys), holds: s.holds, now: time.Now}
 	return s
 }
@@ -160,14 +163,31 @@ func (s *Users) releaseOld(ctx context.Context, d, old *userDoc) {
 	}
 }
 
-// conflictOf names the field of a unique index violation that passed the
-// unique keys (a backstop; see doc.go).
-func conflictOf(err error) error {
+// conflictOf names the field of a unique index violation that got past
+// the unique keys (a backstop; see doc.go). MongoDB's message names the
+// index; FerretDB's insert error does not, so the users are asked.
+func (s *Users) conflictOf(ctx context.Context, err error, d *userDoc) error {
+	if !isDuplicate(err) {
+		return nil
+	}
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "email_lc"):
 		return errEmailTaken
 	case strings.Contains(msg, "username_lc"):
 		return errUsernameTaken
+	}
+	other := bson.D{{Key: "$ne", Value: d.ID}}
+	if d.EmailLC != "" {
+		n, cerr := s.c.CountDocuments(ctx, bson.D{{Key: "email_lc", Value: d.EmailLC}, {Key: "_id", Value: other}})
+		if cerr == nil && n > 0 {
+			return errEmailTaken
+		}
+	}
+	if d.UsernameLC != "" {
+		n, cerr := s.c.CountDocuments(ctx, bson.D{{Key: "username_lc", Value: d.UsernameLC}, {Key: "_id", Value: other}})
+		if cerr == nil && n > 0 {
+			return errUsernameTaken
+		}
 	}
 	return errUserExists
 }
@@ -185,8 +205,8 @@ func (s *Users) Create(ctx context.Context, u *domain.User) error {
 		return nil
 	}
 	keep := &userDoc{ID: d.ID}
-	conflict := conflictOf(err)
-	if ex, gerr := s.get(ctx, d.ID); gerr == nil {
+	conflict := s.conflictOf(ctx, err, &d)
+	if ex, gerr := s.get(ctx, d.ID); isDuplicate(err) && gerr == nil {
 		keep, conflict = ex, errUserExists // the id is taken: keep its keys
 	}
 	s.releaseOld(ctx, keep, &d)
@@ -220,7 +240,7 @@ func (s *Users) Update(ctx context.Context, u *domain.User) error {
 	}
 	if err != nil {
 		s.releaseOld(ctx, old, &d) // give back what this update claimed
-		return translate(err, "update user", domain.ErrUserNotFound, conflictOf(err))
+		return translate(err, "update user", domain.ErrUserNotFound, s.conflictOf(ctx, err, &d))
 	}
 	s.releaseOld(ctx, &d, old)
 	return nil
@@ -286,13 +306,15 @@ func (s *Users) List(ctx context.Context, ids []domain.ID, username string, p po
 		}
 		return []*domain.User{u}, 1, nil
 	}
+	if ids != nil && len(ids) <= maxLookups && s.srv.isFerretDB(ctx) {
+		return s.listByLookups(ctx, ids, p)
+	}
 	filter := bson.D{{Key: "deleted", Value: false}}
 	if ids != nil {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: oids(ids)}}})
 	}
 	skip, limit := pageOf(p.Page, p.Limit)
-	opts := options.Find().SetSort(bson.D{{Key: "created", Value: 1}, {Key: "_id", Value: 1}}).SetSkip(skip).SetLimit(limit)
-	docs, total, err := findPage[userDoc](ctx, s.c, filter, opts, skip, limit)
+	docs, total, err := findPage[userDoc](ctx, s.srv, s.c, filter, bson.D{{Key: "created", Value: 1}, {Key: "_id", Value: 1}}, skip, limit)
 	if err != nil {
 		return nil, 0, translate(err, "list users", nil, nil)
 	}
@@ -301,6 +323,45 @@ func (s *Users) List(ctx context.Context, ids []domain.ID, username string, p po
 		out[i] = docs[i].user()
 	}
 	return out, total, nil
+}
+
+// maxLookups bounds the _id lookups a listing by ids makes instead of a
+// scan on FerretDB (each about 0.4 ms; a scan of 1,000 users about 20 ms).
+const maxLookups = 100
+
+// listByLookups lists the users of ids with one _id lookup each.
+func (s *Users) listByLookups(ctx context.Context, ids []domain.ID, p ports.Page) ([]*domain.User, int, error) {
+	seen := map[domain.ID]bool{}
+	var all []*domain.User
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		d, err := s.get(ctx, oid(id))
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, translate(err, "list users", nil, nil)
+		}
+		if !d.Deleted {
+			all = append(all, d.user())
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].Created.Equal(all[j].Created) {
+			return all[i].Created.Before(all[j].Created)
+		}
+		return bytes.Compare(all[i].ID[:], all[j].ID[:]) < 0
+	})
+	skip, limit := pageOf(p.Page, p.Limit)
+	n := int64(len(all))
+	start, end := min(skip, n), n
+	if limit > 0 {
+		end = min(start+limit, n)
+	}
+	return all[start:end], len(all), nil
 }
 
 func containsID(ids []domain.ID, id domain.ID) bool {
@@ -327,22 +388,4 @@ func (s *Users) AddStat(ctx context.Context, id domain.ID, stat string, n int) (
 		return domain.Stats{}, translate(err, "add user stat", domain.ErrUserNotFound, nil)
 	}
 	return d.stats(), nil
-}
-
-// findPage runs a paged find and returns the total matching filter. The
-// count is skipped when the page shows it (a first page not full).
-func findPage[T any](ctx context.Context, c *mongo.Collection, filter any, opts *options.FindOptionsBuilder, skip, limit int64) ([]T, int, error) {
-	cur, err := c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	var docs []T
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, 0, err
-	}
-	if limit == 0 || (skip == 0 && int64(len(docs)) < limit) {
-		return docs, len(docs), nil
-	}
-	total, err := c.CountDocuments(ctx, filter)
-	return docs, int(total), err
 }
