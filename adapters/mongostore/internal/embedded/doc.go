@@ -4,5 +4,6 @@
 //
 // Place in the hexagon: inside the mongostore adapter; used by mongostore
 // (the embedded default store) and by mongotest (the test helper). It
-// imports FerretDB and the standard library only.
+// imports FerretDB, the SQLite driver FerretDB links (modernc.org/sqlite)
+// and the standard library.
 package embedded
