@@ -24,12 +24,7 @@ type Comment struct {
 var ErrCommentNotFound = E(ErrNotFound, "comment not found")
 
 // CanComment checks the level needed to comment: registered (spec §7.3).
-func CanComment(caller *User) error {
-	if caller == nil || !caller.Registered() {
-		return ErrPermissionDenied
-	}
-	return nil
-}
+func CanComment(caller *User) error { return RequireRegistered(caller) }
 
 // NewComment makes author's comment on image. text is trimmed and must
 // then be 1 to MaxCommentLength characters; nil means the field was absent.

@@ -26,12 +26,21 @@ var (
 	ErrCategoryAlias    = E(ErrConflict, "category with alias already exists")
 )
 
+// RequireRegistered checks the level that tagging and commenting need:
+// registered (level >= 1), else 403 "permission denied".
+func RequireRegistered(caller *User) error {
+	if caller == nil || !caller.Registered() {
+		return ErrPermissionDenied
+	}
+	return nil
+}
+
 // CanTag checks that caller may add tags to a runnable owned by owner:
 // registered, and the owner or a moderator (spec §6.2). Anonymous owners
 // may not tag even their own runnables.
 func CanTag(caller *User, owner ID) error {
-	if caller == nil || !caller.Registered() {
-		return ErrPermissionDenied
+	if err := RequireRegistered(caller); err != nil {
+		return err
 	}
 	return CanUntag(caller, owner)
 }
