@@ -411,7 +411,7 @@ func (s *containerSuite) readTree(t *testing.T) {
 	s.mkdir(t, id, "/root/t/src")
 	s.mkdir(t, id, "/root/t/src/node_modules") // ignored at any depth
 	s.write(t, id, "/root/t/src/node_modules/z.js", "z")
-	s.write(t, id, "/root/t/src/main.go", "package main\n")
+	s.write(t, id, "/root/t/src/main.go", "package m\n")
 	s.write(t, id, "/root/t/small.txt", "0123456789")
 	s.write(t, id, "/root/t/big.txt", "0123456789A")
 	s.write(t, id, "/root/t/empty.txt", "")
@@ -445,7 +445,7 @@ func (s *containerSuite) readTree(t *testing.T) {
 		{"/root/t/small.txt", 10, true, "0123456789"},
 		{"/root/t/empty.txt", 0, true, ""},
 		{"/root/t/big.txt", 11, false, ""},
-		{"/root/t/src/main.go", 13, true, "package main\n"},
+		{"/root/t/src/main.go", 10, true, "package m\n"},
 	} {
 		e := byPath[c.path]
 		if e.Dir || e.IsLink || e.Size != c.size || e.HasData != c.hasData || string(e.Content) != c.content {
