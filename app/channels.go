@@ -552,3 +552,22 @@ func conflict(err error, public *domain.Error) error {
 	}
 	return err
 }
+
+// CheckChannelAccess runs the checks of a moderator's change to a channel
+// that come before its input (spec §1.5): the level, then the channel.
+func (a *App) CheckChannelAccess(ctx context.Context, caller *domain.User, id string) error {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return err
+	}
+	_, err := a.loadChannel(ctx, id)
+	return err
+}
+
+// CheckCategoryAccess is CheckChannelAccess for categories.
+func (a *App) CheckCategoryAccess(ctx context.Context, caller *domain.User, id string) error {
+	if err := domain.CanManageChannels(caller); err != nil {
+		return err
+	}
+	_, err := a.loadCategory(ctx, id)
+	return err
+}
