@@ -104,6 +104,12 @@ func (s *Server) saveReply(c echo.Context, res *app.SaveResult, doneStatus int) 
 }
 
 func (s *Server) getImage(c echo.Context) error {
+	if v := queryPtr(c, "view"); v != nil {
+		if *v != "page" {
+			return domain.E(domain.ErrInvalid, "view must be page")
+		}
+		return s.imagePage(c) // publishing.go
+	}
 	img, err := s.app.GetImage(c.Request().Context(), caller(c), c.Param("id"))
 	if err != nil {
 		return err

@@ -53,10 +53,13 @@ func newTestServer(t *testing.T, opts ...serverOpts) *testServer {
 		}
 	}
 	limiter := inmem.NewRateLimiter(clock)
+	images, drafts := inmem.NewImages(), inmem.NewDrafts()
 	ts.app = app.New(app.Deps{
-		Users: ts.users, Images: inmem.NewImages(), Drafts: inmem.NewDrafts(), Files: inmem.NewFiles(),
+		Users: ts.users, Images: images, Drafts: drafts, Files: inmem.NewFiles(),
 		Channels: inmem.NewChannels(), Tokens: inmem.NewTokens(clock), Limiter: limiter, Locks: inmem.NewLocks(clock),
 		Containers: ts.containers, Clock: clock, IDs: system.NewIDs(),
+		ImageTags: images, DraftTags: drafts, Categories: inmem.NewCategories(), Votes: inmem.NewVotes(),
+		Comments: inmem.NewComments(),
 	}, acfg)
 	srv, err := httpapi.New(ts.app, limiter, []httpapi.Check{
 		{Name: "store", Ping: func(ctx2 context.Context) error { return nil }},
