@@ -122,6 +122,10 @@ type App struct {
 	// baseCtx is cancelled on Shutdown; background jobs derive from it.
 	baseCtx context.Context
 	cancel  context.CancelFunc
+	// jobsCtx bounds save jobs; Shutdown cancels it only when its own
+	// deadline passes, and the jobs then fail as "interrupted".
+	jobsCtx    context.Context
+	cancelJobs context.CancelFunc
 	// terminals counts open terminals per draft (spec §4.9).
 	termMu      sync.Mutex
 	terminals   map[domain.ID]int
@@ -135,13 +139,17 @@ func New(deps Deps, cfg Config) *App {
 	}
 	deps.Containers = instrument(deps.Containers, deps.Metrics)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &App{Deps: deps, cfg: cfg, baseCtx: ctx, cancel: cancel, terminals: map[domain.ID]int{}, termCancels: map[*int]context.CancelFunc{}}
+	jobs, cancelJobs := context.WithCancel(context.Background())
+	return &App{Deps: deps, cfg: cfg, baseCtx: ctx, cancel: cancel, jobsCtx: jobs, cancelJobs: cancelJobs,
+		terminals: map[domain.ID]int{}, termCancels: map[*int]context.CancelFunc{}}
 }
 
 // Config returns the settings in force.
 func (a *App) Config() Config { return a.cfg }
 
-// Shutdown cancels background jobs and waits for them up to ctx's end.
+// Shutdown cancels background jobs and waits for running saves up to
+// ctx's end; saves still running then are interrupted (recorded as failed
+// "interrupted", spec §9.4).
 func (a *App) Shutdown(ctx context.Context) error {
 	a.cancel()
 	done := make(chan struct{})
@@ -150,8 +158,13 @@ func (a *App) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	a.cancelJobs()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	return ctx.Err()
 }
 
 func (a *App) now() time.Time { return a.Clock.Now().UTC().Truncate(time.Millisecond) }

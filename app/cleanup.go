@@ -128,6 +128,13 @@ func (a *App) Cleanup(ctx context.Context, opt CleanupOptions) (*CleanupSummary,
 		}
 	}
 
+	// saves whose server died: failed "interrupted" (spec §8.3)
+	if !opt.DryRun {
+		if _, err := a.RecoverSaves(runCtx); err != nil {
+			fail("recover interrupted saves", err)
+		}
+	}
+
 	// step 5: orphan containers and unreferenced image versions
 	if n, err := a.removeOrphans(runCtx, orphanAge, opt.DryRun); err != nil {
 		fail("remove orphan containers", err)

@@ -197,10 +197,12 @@ func (a *App) runSave(ctx context.Context, d *domain.Draft, img *domain.Image, m
 	unlock()
 	done := make(chan error, 1)
 	a.saves.Add(1)
+	jobCtx, cancel := context.WithTimeout(a.jobsCtx, a.cfg.SaveTimeout)
+	stopBeat := a.heartbeat(jobCtx, d.ID) // held before the reply: replicas see a live save
 	go func() {
 		defer a.saves.Done()
-		jobCtx, cancel := context.WithTimeout(context.WithoutCancel(a.baseCtx), a.cfg.SaveTimeout)
 		defer cancel()
+		defer stopBeat()
 		start := time.Now()
 		err := a.saveJob(jobCtx, d.ID, img.ID, mode)
 		a.recordSave(err, time.Since(start))
@@ -249,7 +251,7 @@ func (a *App) saveJob(ctx context.Context, draftID, imageID domain.ID, mode doma
 		reason := "commit failed"
 		if errors.Is(err, context.DeadlineExceeded) {
 			reason = "timed out"
-		} else if a.baseCtx.Err() != nil {
+		} else if a.jobsCtx.Err() != nil {
 			reason = "interrupted"
 		}
 		a.Logger.Error("save failed", "draft", draftID.Hex(), "image", imageID.Hex(), "err", err)

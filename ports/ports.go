@@ -128,6 +128,8 @@ type Drafts interface {
 	ClearTarget(ctx context.Context, image domain.ID) error
 	// BaseRefs lists the BaseRef of drafts that have no container.
 	BaseRefs(ctx context.Context) ([]string, error)
+	// Saving lists drafts whose save status is "saving".
+	Saving(ctx context.Context) ([]*domain.Draft, error)
 }
 
 // Files stores runnables' file indexes and content caches. Entries are

@@ -218,6 +218,16 @@ func (s *Drafts) WithContainer(ctx context.Context) ([]*domain.Draft, error) {
 	return out, nil
 }
 
+// Saving lists drafts whose save status is "saving", newest first.
+func (s *Drafts) Saving(ctx context.Context) ([]*domain.Draft, error) {
+	if err := s.faults.take("Saving"); err != nil {
+		return nil, err
+	}
+	out := s.selectDrafts(func(d *domain.Draft) bool { return d.Save.Status == domain.SaveSaving })
+	newestFirst(out)
+	return out, nil
+}
+
 // ClearTarget sets target to none on drafts targeting image.
 func (s *Drafts) ClearTarget(ctx context.Context, image domain.ID) error {
 	if err := s.faults.take("ClearTarget"); err != nil {

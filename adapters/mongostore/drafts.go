@@ -265,6 +265,13 @@ func (s *Drafts) WithContainer(ctx context.Context) ([]*domain.Draft, error) {
 		options.Find().SetSort(newestFirst))
 }
 
+// Saving lists drafts whose save status is "saving".
+func (s *Drafts) Saving(ctx context.Context) ([]*domain.Draft, error) {
+	return s.find(ctx, "saving drafts",
+		bson.D{{Key: "save.status", Value: string(domain.SaveSaving)}},
+		options.Find().SetSort(newestFirst))
+}
+
 // ClearTarget sets target to none on drafts targeting image.
 func (s *Drafts) ClearTarget(ctx context.Context, image domain.ID) error {
 	defer s.g.many()()

@@ -83,6 +83,11 @@ func registerServer(lc fx.Lifecycle, cfg Config, log *slog.Logger, a *app.App, i
 			if err := a.Reconcile(ctx); err != nil {
 				log.Warn("reconcile containers", "err", err)
 			}
+			if n, err := a.RecoverSaves(ctx); err != nil {
+				log.Warn("recover interrupted saves", "err", err)
+			} else if n > 0 {
+				log.Info("recovered interrupted saves", "count", n)
+			}
 			addr := net.JoinHostPort(cfg.ListenAddr, strconv.Itoa(cfg.Port))
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {

@@ -23,6 +23,7 @@ func Drafts(t *testing.T, newStore func(t *testing.T) ports.Drafts) {
 	t.Run("WithContainer", func(t *testing.T) { draftsWithContainer(t, newStore(t)) })
 	t.Run("ClearTarget", func(t *testing.T) { draftsClearTarget(t, newStore(t)) })
 	t.Run("BaseRefs", func(t *testing.T) { draftsBaseRefs(t, newStore(t)) })
+	t.Run("Saving", func(t *testing.T) { draftsSaving(t, newStore(t)) })
 	t.Run("Copies", func(t *testing.T) { draftsCopies(t, newStore(t)) })
 }
 
@@ -340,6 +341,23 @@ func draftsWithContainer(t *testing.T, s ports.Drafts) {
 		if d.ID == running.ID {
 			wantDraft(t, d, running, "WithContainer item")
 		}
+	}
+}
+
+func draftsSaving(t *testing.T, s ports.Drafts) {
+	ctx := t.Context()
+	saving := newDraft(newID(), base)
+	must(t, saving.BeginSave(domain.SaveNew, newID(), at(time.Minute)), "BeginSave")
+	failed := newDraft(newID(), base)
+	must(t, failed.BeginSave(domain.SaveNew, newID(), at(time.Minute)), "BeginSave")
+	failed.FailSave("commit failed", at(2*time.Minute))
+	idle := newDraft(newID(), base)
+	createDrafts(t, s, saving, failed, idle)
+	got, err := s.Saving(ctx)
+	must(t, err, "Saving")
+	sameIDSet(t, draftIDs(got), dids(saving), "Saving")
+	if len(got) == 1 {
+		wantDraft(t, got[0], saving, "Saving item")
 	}
 }
 
