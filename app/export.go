@@ -102,8 +102,13 @@ func (e *Export) Stream(ctx context.Context, w io.Writer, begin func()) error {
 		done <- err
 	}()
 	err := e.copy(tar.NewReader(pr), w, begin)
-	_ = pr.CloseWithError(errors.New("export ended")) // unblock the backend
-	cancel()
+	if err == nil {
+		// the tar ended; let the backend finish its stream (padding)
+		_, _ = io.Copy(io.Discard, pr)
+	} else {
+		cancel()
+		_ = pr.CloseWithError(errors.New("export ended")) // unblock the backend
+	}
 	exportErr := <-done
 	if exportErr != nil && (err == nil || errors.Is(err, exportErr)) {
 		return exportErr

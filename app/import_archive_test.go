@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runnable/runnable/adapters/system"
 	"github.com/runnable/runnable/app"
 	"github.com/runnable/runnable/domain"
 	"github.com/runnable/runnable/ports"
-	"github.com/runnable/runnable/adapters/system"
 )
 
 func gz(t *testing.T, b []byte) []byte {
@@ -114,7 +114,9 @@ func TestImportArchiveErrors(t *testing.T) {
 // makes an image with the files of files.tar in the archive.
 type saveBackend struct {
 	ports.Containers
-	mem    interface{ AddImage(string, map[string][]byte, ...string) }
+	mem interface {
+		AddImage(string, map[string][]byte, ...string)
+	}
 	loaded []string
 }
 

@@ -737,5 +737,3 @@ func TestUTF8Chunker(t *testing.T) {
 		})
 	}
 }
-
-
