@@ -519,7 +519,7 @@ func (s *containerSuite) untar(t *testing.T, rc io.ReadCloser) map[string]string
 	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		s.ok(t, err, "reading the archive")
