@@ -161,7 +161,7 @@ func (a *App) feedRange(ctx context.Context, channel domain.ID, start, stop int)
 	if err != nil || ok {
 		return e, n, ok, err
 	}
-	lock, held, err := a.Locks.Acquire(ctx, "feed", feedLockTTL)
+	lock, held, err := a.Locks.Acquire(ctx, "lock:feed", feedLockTTL)
 	if err != nil || !held {
 		return nil, 0, false, err
 	}

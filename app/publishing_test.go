@@ -867,7 +867,7 @@ func TestFeedCacheRebuildTakesTheLock(t *testing.T) {
 	img := p.image(t, owner, "x")
 	p.tag(t, owner, img, "go")
 	// Another replica is rebuilding: this one ranks directly, caching nothing.
-	lock, ok, err := p.app.Locks.Acquire(ctx, "feed", time.Minute)
+	lock, ok, err := p.app.Locks.Acquire(ctx, "lock:feed", time.Minute)
 	if err != nil || !ok {
 		t.Fatalf("acquire: %v %v", ok, err)
 	}
