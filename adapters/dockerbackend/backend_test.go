@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -46,6 +47,8 @@ func TestBackend(t *testing.T) {
 	t.Run("Contract", func(t *testing.T) {
 		porttest.Containers(t, porttest.ContainersFixture{Backend: b, Image: image})
 	})
+	// Alone, before the parallel subtests, so that goroutines can be counted.
+	t.Run("NoGoroutineLeft", func(t *testing.T) { testNoGoroutineLeft(t, b, image) })
 	for _, c := range []struct {
 		name string
 		run  func(t *testing.T, cli *docker.Client, b *dockerbackend.Backend, image string)
@@ -407,6 +410,17 @@ func testImages(t *testing.T, cli *docker.Client, b *dockerbackend.Backend, imag
 		t.Errorf("Build of a failing Dockerfile: got %v (message %q), want ErrInvalid \"image build failed: ...\"", err, msg)
 	}
 
+	// A commit keeps the image's command, not the supervisor's.
+	id := create(t, b, ref)
+	must(t, b.Start(ctx, id, ports.RunSpec{StartCmd: "echo started"}), "Start")
+	committed := domain.ImageRef(randomID(t), 2)
+	t.Cleanup(func() { removeImage(t, cli, committed) })
+	must(t, b.Commit(ctx, id, committed), "Commit")
+	cmd, err = b.ImageCommand(ctx, committed)
+	if err != nil || cmd != "echo 'hi there'" {
+		t.Errorf("ImageCommand of a commit: got %q, %v; want %q", cmd, err, "echo 'hi there'")
+	}
+
 	var saved bytes.Buffer
 	must(t, b.Export(ctx, ref, &saved), "Export")
 	loaded := domain.ImageRef(randomID(t), 1)
@@ -429,4 +443,43 @@ func testImages(t *testing.T, cli *docker.Client, b *dockerbackend.Backend, imag
 	if !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Export of a missing image: got %v, want ErrNotFound", err)
 	}
+}
+
+// testNoGoroutineLeft: follows, archives and terminals that end leave no
+// goroutine of the adapter or the client library behind.
+func testNoGoroutineLeft(t *testing.T, b *dockerbackend.Backend, image string) {
+	id := create(t, b, image)
+	ctx := t.Context()
+	must(t, b.Start(ctx, id, ports.RunSpec{StartCmd: "while :; do echo tick; sleep 0.1; done"}), "Start")
+
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	err := b.FollowLogs(cctx, id, 1, func(ports.LogLine) error { return nil })
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("FollowLogs until the context ends: got %v, want context.DeadlineExceeded", err)
+	}
+	rc, err := b.Archive(ctx, ports.Source{Container: id}, "/bin")
+	must(t, err, "Archive")
+	_, _ = io.CopyN(io.Discard, rc, 100)
+	must(t, rc.Close(), "Close of an archive read in part")
+	s, err := b.Exec(ctx, id, ports.ExecSpec{Cmd: []string{"/bin/sh"}, Cols: 80, Rows: 24})
+	must(t, err, "Exec")
+	must(t, s.Close(), "Close of a terminal")
+	followed := make(chan error, 1)
+	go func() { followed <- b.FollowLogs(ctx, id, 0, func(ports.LogLine) error { return nil }) }()
+	time.Sleep(200 * time.Millisecond)
+	must(t, b.Stop(ctx, id, time.Second), "Stop")
+	must(t, <-followed, "FollowLogs until the container stops")
+
+	eventually(t, "goroutines of the adapter or the client", func() (bool, string) {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		var left []string
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if strings.Contains(g, "dockerbackend.(*") || strings.Contains(g, "go-dockerclient") {
+				left = append(left, g)
+			}
+		}
+		return len(left) == 0, strings.Join(left, "\n\n")
+	})
 }

@@ -40,7 +40,7 @@ func splitRef(ref string) (repo, tag string, err error) {
 
 // Commit snapshots the container as ref; the engine pauses a running
 // container meanwhile. The image keeps the base image's entrypoint and
-// command, not the supervisor.
+// command, not the supervisor's.
 func (b *Backend) Commit(ctx context.Context, id, ref string) error {
 	if err := b.init(ctx); err != nil {
 		return err
@@ -58,29 +58,26 @@ func (b *Backend) Commit(ctx context.Context, id, ref string) error {
 	if err != nil {
 		return err
 	}
-	var entrypoint, cmd []string
+	// The engine fills what the run config leaves empty from the
+	// container's config (env, labels, working directory); a non-nil empty
+	// entrypoint stays empty, so the supervisor is not carried over.
+	run := &docker.Config{Entrypoint: []string{}}
 	if base, err := b.client.InspectImage(c.Image); err == nil && base.Config != nil {
-		entrypoint, cmd = base.Config.Entrypoint, base.Config.Cmd
+		if len(base.Config.Entrypoint) > 0 {
+			run.Entrypoint = base.Config.Entrypoint
+		}
+		run.Cmd = base.Config.Cmd
 	} else if err != nil && !isNotFound(err) {
 		return b.fail(err, "")
 	}
-	changes := []string{"ENTRYPOINT " + jsonArray(entrypoint), "CMD " + jsonArray(cmd)}
 	_, err = b.client.CommitContainer(docker.CommitContainerOptions{
 		Container:  id,
 		Repository: repo,
 		Tag:        tag,
-		Changes:    changes,
+		Run:        run,
 		Context:    ctx,
 	})
 	return b.fail(err, msgContainerNotFound)
-}
-
-func jsonArray(s []string) string {
-	if s == nil {
-		s = []string{}
-	}
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // ImageExists reports whether ref is present.
