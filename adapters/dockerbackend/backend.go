@@ -116,6 +116,9 @@ func (b *Backend) fail(err error, notFound string) error {
 		return err
 	case isUnavailable(err):
 		return domain.Wrap(domain.ErrUnavailable, msgUnavailable, err)
+	case notFound == msgContainerNotFound && isNotDir(err):
+		// A path through a regular file ("/a/file/b"): no such path.
+		return domain.Wrap(domain.ErrNotFound, msgPathNotFound, err)
 	case notFound != "" && isNotFound(err):
 		if notFound == msgContainerNotFound && strings.Contains(err.Error(), "Could not find the file") {
 			notFound = msgPathNotFound
@@ -150,6 +153,13 @@ func isNotFound(err error) bool {
 		return true
 	}
 	return statusOf(err) == http.StatusNotFound
+}
+
+// isNotDir reports the engine's answer to an archive path that goes
+// through a regular file.
+func isNotDir(err error) bool {
+	var e *docker.Error
+	return errors.As(err, &e) && e.Status == http.StatusInternalServerError && strings.Contains(e.Message, "not a directory")
 }
 
 // statusOf returns the HTTP status of an engine API error, or 0.

@@ -167,6 +167,19 @@ func testHoldKeepsState(t *testing.T, _ *docker.Client, b *dockerbackend.Backend
 	if !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("MakeDir of an existing path: got %v, want ErrConflict", err)
 	}
+	// Paths through a regular file do not exist.
+	_, err = b.ReadFile(ctx, ports.Source{Container: id}, "/root/moved.txt/x")
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("ReadFile under a file: got %v, want ErrNotFound", err)
+	}
+	err = b.WriteFile(ctx, id, "/root/moved.txt/x", []byte("x"))
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("WriteFile under a file: got %v, want ErrNotFound", err)
+	}
+	_, _, err = b.ReadTree(ctx, ports.Source{Container: id}, "/root/moved.txt", ports.TreeOptions{})
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("ReadTree of a file: got %v, want ErrNotFound", err)
+	}
 }
 
 func testLogs(t *testing.T, _ *docker.Client, b *dockerbackend.Backend, image string) {

@@ -42,7 +42,7 @@ func (b *Backend) Exec(ctx context.Context, id string, spec ports.ExecSpec) (por
 	if !c.State.Running {
 		return nil, domain.E(domain.ErrConflict, "runnable is not running")
 	}
-	if err := b.lookCmd(ctx, id, c, spec.Cmd[0]); err != nil {
+	if err := b.lookCmd(ctx, id, c, spec.WorkDir, spec.Cmd[0]); err != nil {
 		return nil, err
 	}
 	env := make([]string, 0, len(spec.Env))
@@ -118,11 +118,15 @@ func (b *Backend) Exec(ctx context.Context, id string, spec ports.ExecSpec) (por
 	return s, nil
 }
 
-// lookCmd checks that the command exists in the container.
-func (b *Backend) lookCmd(ctx context.Context, id string, c *docker.Container, name string) error {
+// lookCmd checks that the command exists in the container: a name with a
+// slash relative to the working directory, else in the PATH.
+func (b *Backend) lookCmd(ctx context.Context, id string, c *docker.Container, workDir, name string) error {
 	var candidates []string
 	if strings.Contains(name, "/") {
-		candidates = []string{path.Join(c.Config.WorkingDir, name)}
+		if workDir == "" {
+			workDir = c.Config.WorkingDir
+		}
+		candidates = []string{path.Join("/", workDir, name)}
 		if path.IsAbs(name) {
 			candidates = []string{path.Clean(name)}
 		}

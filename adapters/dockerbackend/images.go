@@ -85,6 +85,9 @@ func (b *Backend) ImageExists(ctx context.Context, ref string) (bool, error) {
 	if err := b.init(ctx); err != nil {
 		return false, err
 	}
+	if ref == "" {
+		return false, domain.E(domain.ErrInvalid, "invalid image reference: \"\"")
+	}
 	_, err := b.client.InspectImage(ref)
 	if err == nil {
 		return true, nil
