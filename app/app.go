@@ -117,8 +117,9 @@ type App struct {
 	Deps
 	cfg   Config
 	locks keyedMutex
-	// saves tracks running save jobs so shutdown can mark them interrupted.
-	saves sync.WaitGroup
+	// saves tracks running save jobs and background work so shutdown can
+	// wait for them and mark saves interrupted.
+	saves jobSet
 	// baseCtx is cancelled on Shutdown; background jobs derive from it.
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -152,8 +153,9 @@ func (a *App) Config() Config { return a.cfg }
 // "interrupted", spec §9.4).
 func (a *App) Shutdown(ctx context.Context) error {
 	a.cancel()
+	a.saves.close()
 	done := make(chan struct{})
-	go func() { a.saves.Wait(); close(done) }()
+	go func() { a.saves.wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -168,6 +170,35 @@ func (a *App) Shutdown(ctx context.Context) error {
 }
 
 func (a *App) now() time.Time { return a.Clock.Now().UTC().Truncate(time.Millisecond) }
+
+// jobSet is a WaitGroup that refuses new jobs once closed, so no Add can
+// race with the final Wait.
+type jobSet struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// start registers a job; false once the set is closed.
+func (j *jobSet) start() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return false
+	}
+	j.wg.Add(1)
+	return true
+}
+
+func (j *jobSet) done() { j.wg.Done() }
+
+func (j *jobSet) close() {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+}
+
+func (j *jobSet) wait() { j.wg.Wait() }
 
 // keyedMutex serialises work per id within this process.
 type keyedMutex struct {

@@ -16,6 +16,9 @@ type SaveResult struct {
 	Done  bool
 }
 
+// errShuttingDown answers work that arrives while the server stops.
+var errShuttingDown = domain.E(domain.ErrUnavailable, "service unavailable")
+
 // ErrSaveFailed is the 502 of a save that failed within the wait.
 var ErrSaveFailed = domain.E(domain.ErrBackend, "save failed")
 
@@ -195,12 +198,18 @@ func validateRename(name, description *string) (string, error) {
 // draft lock held by the caller; the job takes it again for its writes.
 func (a *App) runSave(ctx context.Context, d *domain.Draft, img *domain.Image, mode domain.SaveMode, unlock func()) (*SaveResult, error) {
 	unlock()
+	if !a.saves.start() {
+		// shutting down: the job will not run here
+		if err := a.interruptSave(context.WithoutCancel(ctx), d.ID); err != nil {
+			a.Logger.Error("interrupt save at shutdown", "draft", d.ID.Short(), "err", err)
+		}
+		return nil, errShuttingDown
+	}
 	done := make(chan error, 1)
-	a.saves.Add(1)
 	jobCtx, cancel := context.WithTimeout(a.jobsCtx, a.cfg.SaveTimeout)
 	stopBeat := a.heartbeat(jobCtx, d.ID) // held before the reply: replicas see a live save
 	go func() {
-		defer a.saves.Done()
+		defer a.saves.done()
 		defer cancel()
 		defer stopBeat()
 		start := time.Now()

@@ -507,9 +507,12 @@ func (a *App) SystemUser(ctx context.Context, adminEmail string) (*domain.User, 
 
 // background runs fn detached from the request, bounded by shutdown.
 func (a *App) background(fn func(ctx context.Context)) {
-	a.saves.Add(1)
+	if !a.saves.start() {
+		a.Logger.Warn("background work refused: shutting down")
+		return
+	}
 	go func() {
-		defer a.saves.Done()
+		defer a.saves.done()
 		fn(a.baseCtx)
 	}()
 }

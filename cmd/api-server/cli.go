@@ -39,7 +39,7 @@ func withApp(getenv func(string) string, stderr io.Writer, fn func(ctx context.C
 		return exitFailure
 	}
 	defer inf.close(ctx)
-	a := newApp(inf, log, cfg)
+	a := newApp(inf, log, cfg, nil)
 	defer func() {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
@@ -171,17 +171,7 @@ func importCmd(args []string, getenv func(string) string, stdout, stderr io.Writ
 		return exitBadInput
 	}
 	return withApp(getenv, stderr, func(ctx context.Context, cfg Config, inf *infra, a *app.App) int {
-		var data []byte
 		st, err := os.Stat(src)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitBadInput
-		}
-		if st.IsDir() {
-			data, err = app.TarDir(src)
-		} else {
-			data, err = os.ReadFile(src)
-		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitBadInput
@@ -191,7 +181,25 @@ func importCmd(args []string, getenv func(string) string, stdout, stderr io.Writ
 			fmt.Fprintln(stderr, err)
 			return exitFailure
 		}
-		img, err := a.ImportContext(ctx, data, app.ImportOptions{Owner: owner, Progress: func(line string) { fmt.Fprintln(stderr, line) }})
+		progress := func(line string) { fmt.Fprintln(stderr, line) }
+		var img *domain.Image
+		if st.IsDir() {
+			var data []byte
+			if data, err = app.TarDir(src); err != nil {
+				fmt.Fprintln(stderr, err)
+				return exitBadInput
+			}
+			img, err = a.ImportContext(ctx, data, app.ImportOptions{Owner: owner, Progress: progress})
+		} else {
+			var f *os.File
+			if f, err = os.Open(src); err != nil {
+				fmt.Fprintln(stderr, err)
+				return exitBadInput
+			}
+			defer f.Close()
+			// a tar or gzip: a docker-save archive or a build context
+			img, err = a.ImportArchive(ctx, owner, f, app.ImportInput{Progress: progress})
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "import:", err)
 			if errors.Is(err, domain.ErrInvalid) || errors.Is(err, domain.ErrConflict) {

@@ -121,6 +121,8 @@ func appConfig(cfg Config) app.Config {
 	c.TerminalShells = cfg.TerminalShells
 	c.TerminalMaxConns = cfg.TerminalMaxConnections
 	c.TerminalIdleTimeout = cfg.TerminalIdleTimeout
+	c.ImportTimeout = cfg.ImportTimeout
+	c.FeedCacheTTL = cfg.FeedCacheTTL
 	return c
 }
 
@@ -144,10 +146,11 @@ func httpConfig(cfg Config) httpapi.Config {
 	return h
 }
 
-// newApp builds the use cases over the opened adapters.
-func newApp(inf *infra, log *slog.Logger, cfg Config) *app.App {
+// newApp builds the use cases over the opened adapters; rec may be nil.
+func newApp(inf *infra, log *slog.Logger, cfg Config, rec app.Recorder) *app.App {
 	return app.New(app.Deps{
-		Users: inf.store.Users(), Images: inf.store.Images(), Drafts: inf.store.Drafts(), Files: inf.store.Files(),
+		Metrics: rec,
+		Users:   inf.store.Users(), Images: inf.store.Images(), Drafts: inf.store.Drafts(), Files: inf.store.Files(),
 		Channels: inf.channels, Tokens: inf.redis.Tokens(), Limiter: inf.redis.RateLimiter(), Locks: inf.redis.Locks(),
 		Containers: inf.containers, Clock: system.Clock{}, IDs: system.NewIDs(), Logger: log,
 	}, appConfig(cfg))
@@ -210,6 +213,7 @@ func serverModule(cfg Config, log *slog.Logger) fx.Option {
 				return inf, nil
 			},
 			newRegistry,
+			func(reg *prometheus.Registry) (app.Recorder, error) { return httpapi.NewRuntimeMetrics(reg) },
 			newApp,
 			newHTTP,
 		),
