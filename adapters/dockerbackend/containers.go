@@ -313,13 +313,22 @@ func (b *Backend) hold(ctx context.Context, id string) (release func(), err erro
 		return nil, err
 	}
 	if c.State.Running {
-		return unlock, nil
-	}
-	if err := b.upload(ctx, id, "/", stateTar(map[string][]byte{modeFile: []byte(modeHold)})); err != nil {
-		return nil, err
-	}
-	if err := b.start(ctx, id); err != nil {
-		return nil, err
+		// Up for its draft, or left in hold mode by an interrupted hold
+		// run, which this one then ends.
+		files, err := b.readStateDir(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if parseRunState(files).mode != modeHold {
+			return unlock, nil
+		}
+	} else {
+		if err := b.upload(ctx, id, "/", stateTar(map[string][]byte{modeFile: []byte(modeHold)})); err != nil {
+			return nil, err
+		}
+		if err := b.start(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	return func() {
 		_ = b.stop(context.WithoutCancel(ctx), id, time.Second)

@@ -57,8 +57,10 @@
 // (the supervisor runs nothing), the command runs, and the container is
 // stopped again. Inspect reports a container in hold mode as not running,
 // and the status file is left alone, so the draft's state is unchanged
-// (only the engine's StartedAt/FinishedAt move). Operations that start or
-// stop a container are serialised per container within the process.
+// (only the engine's StartedAt/FinishedAt move). A container left up in
+// hold mode by an interrupted operation is stopped by the next hold run or
+// restarted properly by the next Start. Operations that start or stop a
+// container are serialised per container within the process.
 //
 // # Logs and terminals
 //
