@@ -1,5 +1,7 @@
 // Package mongostore implements the store ports (ports.Users, ports.Images,
-// ports.Drafts, ports.Files) on MongoDB with go.mongodb.org/mongo-driver/v2,
+// ports.Drafts, ports.Files, and the publishing ports ports.ImageTags,
+// ports.DraftTags, ports.Channels, ports.Categories, ports.Votes,
+// ports.Comments) on MongoDB with go.mongodb.org/mongo-driver/v2,
 // and provides the embedded default: an in-process FerretDB over SQLite
 // under a data directory when no MongoDB URL is configured (Open,
 // docs/adr/0002-embedded-store-ferretdb.md). It also owns the versioned
@@ -31,6 +33,13 @@
 //     keyed by file id), so that listing a runnable is one _id lookup
 //     instead of a scan of every runnable's entries; cached contents that
 //     do not fit the document's budget go to file_contents.
+//   - channels, categories: one document per record; aliases are claimed
+//     in unique_keys ("channel.alias:<alias>", "category.alias:<alias>").
+//   - votes: one document per vote; the (user, image) pair is claimed in
+//     unique_keys ("vote:<user>:<image>"), which also answers Find.
+//   - comments: one document per comment, pointing to its author.
+//   - tags stay embedded in images and drafts; tag changes are
+//     compare-and-swap updates of the whole array (tags.go).
 //   - migrations: the applied schema versions.
 //
 // Paged listings scan once on FerretDB and cut the page here; on MongoDB

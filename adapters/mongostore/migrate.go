@@ -37,6 +37,7 @@ var migrations = []migration{
 	{1, "create collections and indexes", createSchema},
 	{2, "convert legacy tags and file entries", convertLegacy},
 	{3, "derive lower-cased keys and claim unique values", claimUniques},
+	{4, "create publishing collections and indexes (categories, votes, comments)", createPublishing},
 }
 
 // migrationDoc records an applied migration; the lock document uses the

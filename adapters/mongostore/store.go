@@ -44,6 +44,7 @@ type Store struct {
 	images *Images
 	drafts *Drafts
 	files  *Files
+	pub    publishing // channels, categories, votes, comments
 }
 
 // Open connects to cfg.URL, or starts the embedded FerretDB under
@@ -97,6 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	s.users, s.images, s.drafts, s.files = NewUsers(s.db), NewImages(s.db), NewDrafts(s.db), NewFiles(s.db)
+	s.pub = newPublishing(s.db)
 	return s, nil
 }
 
