@@ -1,6 +1,7 @@
 // Package redisstore keeps the server's shared, short-lived state in Redis:
-// access tokens (ports.Tokens), fixed-window rate limits (ports.RateLimiter)
-// and cluster-wide locks (ports.Locks), with github.com/redis/go-redis/v9.
+// access tokens (ports.Tokens), fixed-window rate limits (ports.RateLimiter),
+// cluster-wide locks (ports.Locks) and the ranked feed cache
+// (ports.FeedCache), with github.com/redis/go-redis/v9.
 //
 // Place in the hexagon: an outbound adapter. It imports the standard
 // library, domain, ports and its drivers (go-redis, miniredis); nothing
@@ -11,8 +12,8 @@
 // miniredis in-process and, because miniredis keeps nothing on disk, records
 // token issues and revocations in an fsync'd journal under Config.DataDir
 // that is replayed at start (docs/adr/0003-embedded-redis-persistence.md).
-// Rate-limit windows and locks are not journalled: losing them on a restart
-// is harmless.
+// Rate-limit windows, locks and feeds are not journalled: losing them on a
+// restart is harmless.
 //
 // Redis keys (spec §9.4):
 //
@@ -21,6 +22,8 @@
 //	rl:<bucket>:<key>:<window start>     fixed-window counter (unix seconds)
 //	lock:<name>                          lock holder's random token (the
 //	                                     lock's name is the whole key)
+//	feed:global, feed:channel:<hex id>   sorted set of a ranked feed
+//	                                     (FEED_CACHE_TTL; feed.go)
 //
 // Driver errors are translated here: a missing key becomes
 // domain.ErrNotFound where a method documents it, an unreachable or busy
