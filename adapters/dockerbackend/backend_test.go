@@ -414,6 +414,16 @@ func testImages(t *testing.T, cli *docker.Client, b *dockerbackend.Backend, imag
 	if !slices.Contains(refs, ref) {
 		t.Errorf("ListImages: got %v, want %s listed", refs, ref)
 	}
+	// another installation on the same engine does not see it
+	otherCfg := dockerbackend.DefaultConfig()
+	otherCfg.ExtraLabels = map[string]string{"com.runnable.test": "1", "com.runnable.instance": "other-" + randomHex(t, 4)}
+	other, err := dockerbackend.New(otherCfg)
+	must(t, err, "New")
+	otherRefs, err := other.ListImages(ctx)
+	must(t, err, "ListImages of another installation")
+	if slices.Contains(otherRefs, ref) {
+		t.Errorf("ListImages of another installation: got %s listed, want only its own images", ref)
+	}
 
 	bad := domain.ImageRef(randomID(t), 1)
 	t.Cleanup(func() { removeImage(t, cli, bad) })

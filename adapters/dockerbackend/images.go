@@ -119,7 +119,18 @@ func (b *Backend) ListImages(ctx context.Context) ([]string, error) {
 	if err := b.init(ctx); err != nil {
 		return nil, err
 	}
-	imgs, err := b.client.ListImages(docker.ListImagesOptions{Context: ctx})
+	// Only this installation's images: commits inherit the container's
+	// labels and builds get ExtraLabels, so servers sharing an engine
+	// never see (or clean up) each other's versions.
+	opts := docker.ListImagesOptions{Context: ctx}
+	if len(b.cfg.ExtraLabels) > 0 {
+		var labels []string
+		for k, v := range b.cfg.ExtraLabels {
+			labels = append(labels, k+"="+v)
+		}
+		opts.Filters = map[string][]string{"label": labels}
+	}
+	imgs, err := b.client.ListImages(opts)
 	if err != nil {
 		return nil, b.fail(err, "")
 	}

@@ -64,7 +64,6 @@ func TestContainersContract(t *testing.T) {
 	// Every subtest passes but ReadTree, whose table wants HasData for the
 	// 13-byte /root/t/src/main.go under MaxContent 10 while big.txt (11
 	// bytes) must have none. Delete this line once the suite is fixed.
-	t.Skip("ports/porttest Containers/ReadTree contradicts itself on /root/t/src/main.go (13 bytes, MaxContent 10)")
 	porttest.Containers(t, porttest.ContainersFixture{Backend: newContainers(t), Image: fixtureRef})
 }
 
