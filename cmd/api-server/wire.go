@@ -153,6 +153,8 @@ func newApp(inf *infra, log *slog.Logger, cfg Config, rec app.Recorder) *app.App
 		Users:   inf.store.Users(), Images: inf.store.Images(), Drafts: inf.store.Drafts(), Files: inf.store.Files(),
 		Channels: inf.channels, Tokens: inf.redis.Tokens(), Limiter: inf.redis.RateLimiter(), Locks: inf.redis.Locks(),
 		Containers: inf.containers, Clock: system.Clock{}, IDs: system.NewIDs(), Logger: log,
+		ImageTags: inf.store.Images(), DraftTags: inf.store.Drafts(), Categories: inf.store.Categories(),
+		Votes: inf.store.Votes(), Comments: inf.store.Comments(), FeedCache: inf.redis.FeedCache(),
 	}, appConfig(cfg))
 }
 
@@ -171,7 +173,7 @@ func openInfra(ctx context.Context, cfg Config) (*infra, error) {
 		inf.close(ctx)
 		return nil, err
 	}
-	inf.channels = inmem.NewChannels() // TODO(publishing): the Mongo channel store
+	inf.channels = inf.store.Channels()
 	return inf, nil
 }
 
