@@ -339,7 +339,7 @@ func testSecurity(t *testing.T, cli *docker.Client, b *dockerbackend.Backend, im
 		{"MemorySwap", hc.MemorySwap, int64(512 << 20)},
 		{"NanoCPUs", hc.NanoCPUs, int64(1e9)},
 		{"PidsLimit", *hc.PidsLimit, int64(256)},
-		{"Ulimits", hc.Ulimits, []docker.ULimit{{Name: "nofile", Soft: 1024, Hard: 1024}}},
+		{"Ulimits", hc.Ulimits, []docker.ULimit{{Name: "nofile", Soft: 1024, Hard: 1024}, {Name: "fsize", Soft: 1 << 30, Hard: 1 << 30}}},
 		{"LogConfig.Type", hc.LogConfig.Type, "json-file"},
 		{"NetworkMode", hc.NetworkMode, "none"},
 		{"Binds", len(hc.Binds) + len(hc.Mounts) + len(hc.Devices), 0},

@@ -19,6 +19,10 @@ type Config struct {
 	// LogMaxBytes bounds a container's stored log; the oldest lines are
 	// dropped beyond it.
 	LogMaxBytes int64
+	// FileMaxBytes is the file-size ulimit (RLIMIT_FSIZE): a process
+	// writing past it gets SIGXFSZ/EFBIG. overlay2 on ext4 has no disk
+	// quota, so this is what bounds one file's size.
+	FileMaxBytes int64
 	// CapAdd lists the capabilities added back after dropping all. nil
 	// means the default list; a non-nil empty slice adds none.
 	CapAdd []string
@@ -38,13 +42,14 @@ var DefaultCapAdd = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUI
 // DefaultConfig returns the defaults of spec §4.7.
 func DefaultConfig() Config {
 	return Config{
-		Memory:      512 << 20,
-		CPUs:        1.0,
-		PidsLimit:   256,
-		NoFile:      1024,
-		LogMaxBytes: 10 << 20,
-		CapAdd:      append([]string(nil), DefaultCapAdd...),
-		Hostname:    "runnable",
+		Memory:       512 << 20,
+		CPUs:         1.0,
+		PidsLimit:    256,
+		NoFile:       1024,
+		LogMaxBytes:  10 << 20,
+		FileMaxBytes: 1 << 30,
+		CapAdd:       append([]string(nil), DefaultCapAdd...),
+		Hostname:     "runnable",
 	}
 }
 
@@ -65,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogMaxBytes <= 0 {
 		c.LogMaxBytes = d.LogMaxBytes
+	}
+	if c.FileMaxBytes <= 0 {
+		c.FileMaxBytes = d.FileMaxBytes
 	}
 	if c.CapAdd == nil {
 		c.CapAdd = d.CapAdd

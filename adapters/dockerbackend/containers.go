@@ -97,7 +97,10 @@ func (b *Backend) hostConfig(network string) *docker.HostConfig {
 		MemorySwap:  b.cfg.Memory,
 		NanoCPUs:    int64(math.Round(b.cfg.CPUs * 1e9)),
 		PidsLimit:   &pids,
-		Ulimits:     []docker.ULimit{{Name: "nofile", Soft: b.cfg.NoFile, Hard: b.cfg.NoFile}},
+		Ulimits: []docker.ULimit{
+			{Name: "nofile", Soft: b.cfg.NoFile, Hard: b.cfg.NoFile},
+			{Name: "fsize", Soft: b.cfg.FileMaxBytes, Hard: b.cfg.FileMaxBytes},
+		},
 		// Two files of half the size each: a rotation drops the older
 		// half, never the whole log.
 		LogConfig:     docker.LogConfig{Type: "json-file", Config: map[string]string{"max-size": strconv.FormatInt(half, 10), "max-file": "2"}},

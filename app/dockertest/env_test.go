@@ -38,6 +38,7 @@ const (
 	testMemory    = 64 << 20
 	testPids      = 64
 	testLogBytes  = 1 << 20
+	testFileBytes = 32 << 20 // the file-size ulimit; above FILE_MAX_BYTES (10 MiB) so reads get 413
 	testCPUs      = 0.5
 	testStopAfter = 2 * time.Second
 )
@@ -49,6 +50,7 @@ func requireDocker(t *testing.T) *dockerbackend.Backend {
 	cfg := dockerbackend.DefaultConfig()
 	cfg.ExtraLabels = testLabels
 	cfg.Memory, cfg.PidsLimit, cfg.LogMaxBytes, cfg.CPUs = testMemory, testPids, testLogBytes, testCPUs
+	cfg.FileMaxBytes = testFileBytes
 	b, err := dockerbackend.New(cfg)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)

@@ -54,6 +54,7 @@ type Config struct {
 	ContainerCapAdd           []string
 	ContainerRuntime          string
 	ContainerLogMaxBytes      int64
+	ContainerFileMaxBytes     int64
 
 	MaxRunningPerUser int
 	MaxRunningTotal   int
@@ -274,6 +275,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		ContainerCapAdd:           l.list("CONTAINER_CAP_ADD", "CHOWN,DAC_OVERRIDE,FOWNER,SETGID,SETUID,KILL,NET_BIND_SERVICE"),
 		ContainerRuntime:          l.str("CONTAINER_RUNTIME", ""),
 		ContainerLogMaxBytes:      l.size("CONTAINER_LOG_MAX_BYTES", 10<<20),
+		ContainerFileMaxBytes:     l.size("CONTAINER_FILE_MAX_BYTES", 1<<30),
 		MaxRunningPerUser:         l.integer("MAX_RUNNING_PER_USER", 3, 0),
 		MaxRunningTotal:           l.integer("MAX_RUNNING_TOTAL", 100, 0),
 		MaxDraftsPerUser:          l.integer("MAX_DRAFTS_PER_USER", 50, 0),

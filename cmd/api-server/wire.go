@@ -65,6 +65,7 @@ func openContainers(cfg Config) (ports.Containers, error) {
 	dc.PidsLimit = cfg.ContainerPidsLimit
 	dc.NoFile = cfg.ContainerNoFile
 	dc.LogMaxBytes = cfg.ContainerLogMaxBytes
+	dc.FileMaxBytes = cfg.ContainerFileMaxBytes
 	dc.CapAdd = cfg.ContainerCapAdd
 	dc.Runtime = cfg.ContainerRuntime
 	dc.ExtraLabels = map[string]string{"com.runnable.instance": instanceID(cfg)}
