@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,9 +40,9 @@ func TestScenario04TokenTTL(t *testing.T) {
 	wantError(t, resp, body, http.StatusUnauthorized, "must provide a valid access token")
 }
 
-// Scenarios 5-7 share one server with RATE_LIMIT_TOKEN=3/1m; each uses its
+// Scenarios 5-8 share one server with RATE_LIMIT_TOKEN=3/1m; each uses its
 // own user, since the token bucket is per user.
-func TestScenario05To07BodiesQueriesAndRateLimit(t *testing.T) {
+func TestScenario05To08BodiesQueriesLimitsAndStoreErrors(t *testing.T) {
 	t.Parallel()
 	requireDocker(t)
 	s := startServer(t, map[string]string{"TEMPLATES_DIR": "", "RATE_LIMIT_TOKEN": "3/1m"})
@@ -106,6 +107,25 @@ func TestScenario05To07BodiesQueriesAndRateLimit(t *testing.T) {
 		// Another user's bucket is untouched.
 		other := anonymous(t, s)
 		resp, body = s.Do(t, http.MethodGet, "/users/me", other.token, nil)
+		wantStatus(t, resp, body, http.StatusOK)
+	})
+
+	// Scenario 8: an unexpected store error → 500 {"code":500,"message":
+	// "something bad happened :("}, nothing more; the server keeps serving.
+	// The error is made by corrupting one user document in the embedded
+	// store (FerretDB over SQLite) with the sqlite3 tool while the server
+	// runs: decoding it fails on every request of that user.
+	t.Run("08 unexpected store error", func(t *testing.T) {
+		victim, other := anonymous(t, s), anonymous(t, s)
+		corruptDocument(t, s, "users", victim.id, "created", "garbage")
+		resp, body := s.Do(t, http.MethodGet, "/users/me", victim.token, nil)
+		wantError(t, resp, body, http.StatusInternalServerError, "something bad happened :(")
+		if resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("500: no X-Request-Id to find the logged error by")
+		}
+		resp, body = s.Do(t, http.MethodGet, "/users/me", other.token, nil)
+		wantStatus(t, resp, body, http.StatusOK)
+		resp, body = s.Do(t, http.MethodGet, "/", "", nil)
 		wantStatus(t, resp, body, http.StatusOK)
 	})
 }
@@ -410,4 +430,39 @@ func tailString(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// corruptDocument sets field of the document with _id hex in a collection
+// of the embedded store to a JSON string value, behind the server's back,
+// with the sqlite3 tool (the store is FerretDB over SQLite in
+// RUNNABLE_DATA_DIR/store, one table per collection named
+// <collection>_<hash>, documents as JSON in _ferretdb_sjson). The test is
+// skipped when sqlite3 is not installed: it is a test tool, not a service
+// the server needs.
+func corruptDocument(t *testing.T, s *Server, collection, hex, field, value string) {
+	t.Helper()
+	bin, err := exec.LookPath("sqlite3")
+	if err != nil {
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); it is needed to corrupt a stored document")
+	}
+	db := filepath.Join(s.DataDir, "store", "runnable.sqlite")
+	sql := func(q string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, bin, "-cmd", ".timeout 10000", db, q).CombinedOutput()
+		if err != nil {
+			t.Fatalf("sqlite3 %s %q: %v\n%s", db, q, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	table := sql(`SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '` + collection + `\_%' ESCAPE '\'`)
+	if table == "" || strings.Contains(table, "\n") {
+		t.Fatalf("the embedded store has no single table for %s (got %q); its layout changed", collection, table)
+	}
+	n := sql(`UPDATE "` + table + `" SET _ferretdb_sjson = json_set(_ferretdb_sjson, '$.` + field + `', '` + value +
+		`') WHERE _ferretdb_sjson->>'_id' = '` + hex + `'; SELECT changes();`)
+	if n != "1" {
+		t.Fatalf("corrupting %s %s: %s rows changed, want 1", collection, hex, n)
+	}
 }
