@@ -1,14 +1,20 @@
 package tests
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
-// Spec §11, "Drafts, lifecycle, logs, terminal": scenarios 27-31 and 34.
+// Spec §11, "Drafts, lifecycle, logs, terminal": scenarios 27-34.
 
-// Scenarios 27-29, 31 and 34 continue each other on one server: A's drafts,
+// Scenarios 27-29 and 31-34 continue each other on one server: A's drafts,
 // B an anonymous stranger, M a moderator.
 func TestScenario27To34DraftLifecycle(t *testing.T) {
 	t.Parallel()
@@ -163,6 +169,83 @@ func TestScenario27To34DraftLifecycle(t *testing.T) {
 			wantError(t, resp, body, http.StatusNotFound, "user not found")
 		}},
 
+		// 32. [docker] logs?follow=true on a running draft → an event
+		// stream of stdout lines; after stop, `event: end` and the end of
+		// the stream.
+		{"32 follow logs", func(t *testing.T) {
+			d3 := str(t, fork(t, s, a, tID), "_id")
+			resp, body := s.Do(t, http.MethodPatch, P(d3), a.token, map[string]any{
+				"start_cmd": "echo first-line; echo oops >&2; while true; do echo tick; sleep 0.2; done",
+			})
+			wantStatus(t, resp, body, http.StatusOK)
+			resp, body = s.Do(t, http.MethodPost, P(d3)+"/start", a.token, nil)
+			wantStatus(t, resp, body, http.StatusOK)
+
+			stream := openStream(t, s, P(d3)+"/logs?follow=true&access_token="+a.token)
+			if ct := stream.resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+				t.Fatalf("follow: got Content-Type %q, want text/event-stream", ct)
+			}
+			stream.until(t, func(ev sseEvent) bool { return ev.event == "stdout" && ev.data == "tick" })
+			resp, body = s.Do(t, http.MethodPost, P(d3)+"/stop", a.token, nil)
+			wantStatus(t, resp, body, http.StatusOK)
+			end := stream.until(t, func(ev sseEvent) bool { return ev.event == "end" })
+			if !strings.Contains(end.data, `"status":"stopped"`) {
+				t.Errorf("follow: got end data %q, want status stopped", end.data)
+			}
+			seen := stream.seen()
+			if !slices.Contains(seen, "stdout:first-line") || !slices.Contains(seen, "stderr:oops") {
+				t.Errorf("follow: events %v, want stdout first-line and stderr oops", seen)
+			}
+			stream.wantClosed(t)
+
+			// On a draft that is not up: the end event at once.
+			stream = openStream(t, s, P(d3)+"/logs?follow=true&access_token="+a.token)
+			stream.until(t, func(ev sseEvent) bool { return ev.event == "end" })
+			stream.wantClosed(t)
+		}},
+
+		// 33. [docker] The terminal: ready, input and output, resize, ping;
+		// B → 403 before the upgrade; a plain GET → 400.
+		{"33 terminal", func(t *testing.T) {
+			term := dialTerminal(t, s, a, d)
+			term.send(t, map[string]any{"type": "resize", "cols": 120, "rows": 40})
+			if out := term.run(t, "echo $((6*7))"); !strings.Contains(out, "42") {
+				t.Errorf("terminal: output %q has no 42", out)
+			}
+			term.send(t, map[string]string{"type": "ping"})
+			for {
+				m := term.next(t, 30*time.Second)
+				if m["type"] == "error" {
+					t.Errorf("terminal: got %v after a resize and a ping", m)
+				}
+				if m["type"] == "pong" {
+					break
+				}
+			}
+			term.send(t, map[string]string{"type": "input", "data": "exit\r"})
+			for {
+				m := term.next(t, 30*time.Second)
+				if m["type"] == "exit" {
+					wantFields(t, "exit message", m, map[string]any{"reason": "shell exited", "exit_code": 0})
+					break
+				}
+			}
+			if st := getDraft(t, s, a, d)["running"]; st != true {
+				t.Errorf("after the terminal: got running %v, want true (opening it started the draft)", st)
+			}
+
+			req := s.NewRequest(t, http.MethodGet, P(d)+"/terminal?access_token="+b.token, nil)
+			setUpgradeHeaders(req)
+			resp, body := s.DoRequest(t, req)
+			wantError(t, resp, body, http.StatusForbidden, "permission denied")
+			req = s.NewRequest(t, http.MethodGet, P(d)+"/terminal?access_token="+m.token, nil)
+			setUpgradeHeaders(req)
+			resp, body = s.DoRequest(t, req)
+			wantError(t, resp, body, http.StatusForbidden, "permission denied")
+			resp, body = s.Do(t, http.MethodGet, P(d)+"/terminal", a.token, nil)
+			wantError(t, resp, body, http.StatusBadRequest, "websocket upgrade required")
+		}},
+
 		// 34. DELETE P/d → 200; GET → 404; no container is left.
 		{"34 delete", func(t *testing.T) {
 			hex := idHex(d)
@@ -244,4 +327,100 @@ func TestScenario30CapacityAndContainerRate(t *testing.T) {
 	// Stopping is never limited.
 	resp, body = s.Do(t, http.MethodPost, P(d)+"/stop", c.token, nil)
 	wantStatus(t, resp, body, http.StatusOK)
+}
+
+// setUpgradeHeaders makes req a WebSocket upgrade request.
+func setUpgradeHeaders(req *http.Request) {
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+}
+
+// sseEvent is one Server-Sent Event.
+type sseEvent struct{ event, data string }
+
+// sseStream reads an event stream as it comes.
+type sseStream struct {
+	resp   *http.Response
+	r      *bufio.Reader
+	events []sseEvent
+}
+
+// openStream GETs path (the token in the query) and returns the open stream.
+func openStream(t *testing.T, s *Server, path string) *sseStream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), pollTimeout)
+	t.Cleanup(cancel)
+	req := s.NewRequest(t, http.MethodGet, path, nil).WithContext(ctx)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: got %d, want 200: %s", path, resp.StatusCode, b)
+	}
+	return &sseStream{resp: resp, r: bufio.NewReader(resp.Body)}
+}
+
+// next reads one event; ok is false at the end of the stream.
+func (st *sseStream) next(t *testing.T) (ev sseEvent, ok bool) {
+	t.Helper()
+	var data []string
+	for {
+		line, err := st.r.ReadString('\n')
+		if errors.Is(err, io.EOF) && line == "" {
+			return sseEvent{}, false
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.Fatalf("reading the event stream: %v", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "":
+			if ev.event != "" || len(data) > 0 {
+				ev.data = strings.Join(data, "\n")
+				st.events = append(st.events, ev)
+				return ev, true
+			}
+		case strings.HasPrefix(line, ":"): // comment (keepalive)
+		case strings.HasPrefix(line, "event:"):
+			ev.event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+		}
+	}
+}
+
+// until reads events until one matches and returns it.
+func (st *sseStream) until(t *testing.T, match func(sseEvent) bool) sseEvent {
+	t.Helper()
+	for {
+		ev, ok := st.next(t)
+		if !ok {
+			t.Fatalf("the event stream ended without the awaited event; events: %v", st.seen())
+		}
+		if match(ev) {
+			return ev
+		}
+	}
+}
+
+// wantClosed wants the stream to end after what was read.
+func (st *sseStream) wantClosed(t *testing.T) {
+	t.Helper()
+	if ev, ok := st.next(t); ok {
+		t.Errorf("the event stream goes on after the end event: %v", ev)
+	}
+}
+
+// seen lists the events read so far as "event:data".
+func (st *sseStream) seen() []string {
+	out := make([]string, 0, len(st.events))
+	for _, ev := range st.events {
+		out = append(out, ev.event+":"+ev.data)
+	}
+	return out
 }
