@@ -3,13 +3,18 @@ package tests
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
+// timeMillis is the time format of spec §1.1: RFC 3339, UTC, milliseconds.
+var timeMillis = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+
 // Spec §11, "Images and saving": scenarios 18b-25, and the parts of 26 that
-// need no tags or votes.
+// need no tags or votes (its tag and vote parts are in publishing_test.go).
 
 // Scenarios 18b-22 and 24 continue each other on one server: A makes
 // runnables from the template, forks, saves and overwrites; B and M try.
@@ -70,8 +75,15 @@ func TestScenario18bTo24ImagesAndSaving(t *testing.T) {
 			if saveStatus(draft) != "none" {
 				t.Errorf("fork: got save %v, want status none", draft["save"])
 			}
-			if e, _ := draft["expires_at"].(string); e == "" {
-				t.Errorf("fork: got expires_at %v, want a time", draft["expires_at"])
+			for _, k := range []string{"created", "last_access", "expires_at"} {
+				if v, _ := draft[k].(string); !timeMillis.MatchString(v) {
+					t.Errorf("fork: got %s %v, want an RFC 3339 UTC time with milliseconds (spec §1.1)", k, draft[k])
+				}
+			}
+			last, err1 := time.Parse(time.RFC3339, str(t, draft, "last_access"))
+			exp, err2 := time.Parse(time.RFC3339, str(t, draft, "expires_at"))
+			if err1 != nil || err2 != nil || exp.Sub(last) != 168*time.Hour {
+				t.Errorf("fork: got last_access %v and expires_at %v, want expires_at = last_access + CLEANUP_MAX_AGE (168h)", draft["last_access"], draft["expires_at"])
 			}
 			if loc := resp.Header.Get("Location"); !strings.HasSuffix(loc, "/runnables/"+draftID) {
 				t.Errorf("fork: got Location %q, want one naming the draft %s", loc, draftID)
@@ -249,6 +261,24 @@ func TestScenario23To26SlowSavesAndListing(t *testing.T) {
 			t.Errorf("202: got Location %q, want /users/%s/runnables/%s", loc, a.id, draft)
 		}
 		wantError(t, resp2, body2, http.StatusConflict, "a save is already in progress")
+
+		// While the first save runs the image is at version 0: hidden from
+		// others, unlisted, not forkable (spec §3.1, §3.3, §4.4). The
+		// checks count only if the image is still at version 0 after them.
+		other := anonymous(t, s)
+		respGet, bodyGet := s.Do(t, http.MethodGet, "/runnables/"+slowID, other.token, nil)
+		respFork, bodyFork := s.Do(t, http.MethodPost, "/users/me/runnables?from="+slowID, a.token, nil)
+		respList, bodyList := s.Do(t, http.MethodGet, "/runnables?owner=me", a.token, nil)
+		if v := getImage(t, s, a, slowID)["version"]; v == float64(0) {
+			wantError(t, respGet, bodyGet, http.StatusNotFound, "runnable not found")
+			wantError(t, respFork, bodyFork, http.StatusConflict, "source image is still being saved")
+			wantStatus(t, respList, bodyList, http.StatusOK)
+			if got := ids(jsonArray(t, bodyList)); slices.Contains(got, slowID) {
+				t.Errorf("images of A during the first save: got %v, want no version-0 image", got)
+			}
+		} else {
+			t.Logf("the save finished before the version-0 checks (version %v); not checking them", v)
+		}
 
 		d := waitDraft(t, s, a, draft, "the save of slow", func(d map[string]any) bool { return saveStatus(d) != "saving" })
 		if saveStatus(d) != "saved" {
