@@ -167,6 +167,33 @@ func TestScenario27To34DraftLifecycle(t *testing.T) {
 
 			resp, body = s.Do(t, http.MethodGet, "/users/1235/runnables", m.token, nil)
 			wantError(t, resp, body, http.StatusNotFound, "user not found")
+
+			// The rest of §4.2: M reads files, the archive and logs, but
+			// may not update, write, sync, save or restart; B reads nothing.
+			for _, p := range []string{"/files", "/files/archive", "/logs"} {
+				resp, body = s.Do(t, http.MethodGet, P(d)+p, m.token, nil)
+				wantStatus(t, resp, body, http.StatusOK)
+				resp, body = s.Do(t, http.MethodGet, P(d)+p, b.token, nil)
+				wantError(t, resp, body, http.StatusForbidden, "permission denied")
+			}
+			for _, c := range []struct {
+				method, path string
+				body         any
+			}{
+				{http.MethodPatch, P(d), map[string]string{"name": "by M"}},
+				{http.MethodPost, P(d) + "/files", map[string]string{"name": "m.txt", "path": "/", "content": ""}},
+				{http.MethodPost, P(d) + "/sync", nil},
+				{http.MethodPost, P(d) + "/save", nil},
+				{http.MethodPost, P(d) + "/restart", nil},
+			} {
+				resp, body = s.Do(t, c.method, c.path, m.token, c.body)
+				wantError(t, resp, body, http.StatusForbidden, "permission denied")
+			}
+			// Malformed ids and image ids are unknown drafts (spec §1.4, §4.2).
+			for _, id := range []string{"xyz", "12345", tID} {
+				resp, body = s.Do(t, http.MethodGet, P(id), a.token, nil)
+				wantError(t, resp, body, http.StatusNotFound, "runnable not found")
+			}
 		}},
 
 		// 32. [docker] logs?follow=true on a running draft → an event
