@@ -329,10 +329,11 @@ func dockerImageTags(t *testing.T, imageHex string) []string {
 	return tags
 }
 
-// waitNoContainers polls Docker until the draft has no container.
-func waitNoContainers(t *testing.T, draftHex string) {
+// waitNoContainers polls Docker until the draft has no container, for at
+// most within.
+func waitNoContainers(t *testing.T, draftHex string, within time.Duration) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), within)
 	defer cancel()
 	for {
 		cs := draftContainers(t, draftHex)
@@ -341,7 +342,7 @@ func waitNoContainers(t *testing.T, draftHex string) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("draft %s: the backend still has %d container(s) labelled with it: %+v", draftHex, len(cs), cs)
+			t.Fatalf("draft %s: after %s the backend still has %d container(s) labelled with it: %+v", draftHex, within, len(cs), cs)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

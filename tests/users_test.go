@@ -314,7 +314,14 @@ func TestScenario09To18UsersAndTokens(t *testing.T) {
 	q := registered(t, s, "quentin")
 	sUser := registered(t, s, "sam")
 	if !t.Run("16 delete a user", func(t *testing.T) {
-		resp, body := s.Do(t, http.MethodDelete, "/users/me", q.token, nil)
+		// Q holds a running draft and an image (spec §2.5).
+		qDraft := fork(t, s, q, tplID)
+		resp, body := s.Do(t, http.MethodPost, P(str(t, qDraft, "_id"))+"/start", q.token, nil)
+		wantStatus(t, resp, body, http.StatusOK)
+		qImage := saveNew(t, s, q, str(t, qDraft, "_id"), "Q's image")
+		wantFields(t, "Q's image", qImage, map[string]any{"owner_username": "quentin"})
+
+		resp, body = s.Do(t, http.MethodDelete, "/users/me", q.token, nil)
 		wantStatus(t, resp, body, http.StatusOK)
 		if o := jsonObject(t, body); len(o) != 1 || o["message"] != "user deleted" {
 			t.Errorf(`DELETE /users/me: got %s, want {"message":"user deleted"}`, body)
@@ -328,6 +335,11 @@ func TestScenario09To18UsersAndTokens(t *testing.T) {
 			"email": "q2@example.com", "username": "QUENTIN", "password": "password1",
 		})
 		wantError(t, resp, body, http.StatusConflict, "user with username already exists")
+		// Q's drafts go with their containers, within a minute; Q's
+		// image stays, with no owner name.
+		waitNoContainers(t, str(t, qDraft, "id"), time.Minute)
+		wantFields(t, "Q's image after Q's deletion", getImage(t, s, sUser, str(t, qImage, "_id")),
+			map[string]any{"owner_username": nil, "owner": q.id})
 	}) {
 		return
 	}
