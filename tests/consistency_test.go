@@ -76,6 +76,19 @@ func TestLoopForkEditSaveFork(t *testing.T) {
 		t.Errorf("fork of a save without container: got %q, want the parent's second todo", got)
 	}
 	wantLogs(t, s, c, str(t, e, "_id"), "loop-v2", "second todo")
+
+	// Deleting the image keeps working what was made from it (spec §3.5):
+	// a fork that has no container yet, and the image that shares its
+	// version.
+	pending := str(t, fork(t, s, b, imgID), "_id")
+	resp, body := s.Do(t, http.MethodDelete, "/runnables/"+imgID, a.token, nil)
+	wantStatus(t, resp, body, http.StatusOK)
+	if got := fileContent(t, s, b, P(pending), "/notes", "todo.txt"); got != "second todo" {
+		t.Errorf("fork of a deleted image: got %q, want second todo", got)
+	}
+	wantLogs(t, s, b, pending, "loop-v2", "second todo")
+	late := str(t, fork(t, s, c, str(t, u, "_id")), "_id")
+	wantLogs(t, s, c, late, "loop-v2", "second todo")
 }
 
 // wantLogs starts a draft, waits for its start_cmd to finish and wants
