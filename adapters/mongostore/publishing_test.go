@@ -1,12 +1,19 @@
 package mongostore_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/runnable/runnable/adapters/inmem"
 	"github.com/runnable/runnable/adapters/mongostore"
+	"github.com/runnable/runnable/adapters/system"
+	"github.com/runnable/runnable/app"
+	"github.com/runnable/runnable/domain"
 	"github.com/runnable/runnable/ports"
 	"github.com/runnable/runnable/ports/porttest"
 )
@@ -107,5 +114,66 @@ func TestPublishingIndexes(t *testing.T) {
 		if s := winning.String(); !strings.Contains(s, "IXSCAN") {
 			t.Errorf("explain %s %v: got plan %s, want an index scan", q.col, q.find, s)
 		}
+	}
+}
+
+// TestConcurrentTaggingOneChannel tags many images at once with one new
+// channel name, in several spellings, through the use case over this
+// store: exactly one channel is created, every tag lands on it, and its
+// count is exact.
+func TestConcurrentTaggingOneChannel(t *testing.T) {
+	ctx := t.Context()
+	db := migrated(t)
+	images := mongostore.NewImages(db)
+	clock := system.Clock{}
+	a := app.New(app.Deps{
+		Users: mongostore.NewUsers(db), Images: images, Drafts: mongostore.NewDrafts(db), Files: inmem.NewFiles(),
+		Channels: mongostore.NewChannels(db), ImageTags: images, Clock: clock, IDs: system.NewIDs(),
+		Locks: inmem.NewLocks(clock),
+	}, app.DefaultConfig())
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	owner := &domain.User{ID: system.NewIDs().NewID(), Username: "owner", Email: "o@example.com", Level: domain.LevelRegistered}
+	if err := a.Users.Create(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	ids := make([]domain.ID, n)
+	for i := range ids {
+		ids[i] = system.NewIDs().NewID()
+		img := &domain.Image{ID: ids[i], Name: fmt.Sprint("img", i), Owner: owner.ID, Version: 1, Status: domain.ImageReady}
+		if err := images.Create(ctx, img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	tags := make([]domain.Tag, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			name := []string{"Rust", "rust", "RUST"}[i%3]
+			tags[i], errs[i] = a.TagImage(ctx, owner, ids[i].Short(), &name)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("tagging %d: %v", i, errs[i])
+		}
+		if tags[i].Channel != tags[0].Channel {
+			t.Fatalf("tag %d on channel %s, want %s: more than one channel was created", i, tags[i].Channel.Hex(), tags[0].Channel.Hex())
+		}
+	}
+	chans, total, err := a.Channels.List(ctx, ports.ChannelQuery{})
+	if err != nil || total != 1 {
+		t.Fatalf("channels: got %d (%v), want 1", total, err)
+	}
+	info, err := a.GetChannel(ctx, chans[0].ID.Hex())
+	if err != nil || info.Count != n {
+		t.Fatalf("count: got %+v, %v, want %d", info, err, n)
 	}
 }
