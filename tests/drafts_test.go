@@ -338,6 +338,8 @@ func TestScenario30CapacityAndContainerRate(t *testing.T) {
 
 	c := anonymous(t, s)
 	d := str(t, fork(t, s, c, tID), "_id")
+	// The five operations below must fall in one container window.
+	clearOfWindowEdge(t, time.Minute, 30*time.Second)
 	for i, op := range []string{"start", "stop", "start", "stop"} {
 		resp, body := s.Do(t, http.MethodPost, P(d)+"/"+op, c.token, nil)
 		if resp.StatusCode != http.StatusOK {

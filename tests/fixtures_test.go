@@ -347,3 +347,15 @@ func waitNoContainers(t *testing.T, draftHex string, within time.Duration) {
 		}
 	}
 }
+
+// clearOfWindowEdge waits, if needed, until the current fixed rate-limit
+// window (aligned on the Unix epoch, spec §1.7 and redisstore) has at least
+// need left, so that a test counting hits does not straddle two windows.
+func clearOfWindowEdge(t *testing.T, window, need time.Duration) {
+	t.Helper()
+	left := window - time.Duration(time.Now().UnixNano()%int64(window))
+	if left < need {
+		t.Logf("waiting %s for a fresh %s rate-limit window", left.Round(time.Millisecond), window)
+		time.Sleep(left + 100*time.Millisecond)
+	}
+}
