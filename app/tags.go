@@ -47,6 +47,10 @@ func (a *App) TagImage(ctx context.Context, caller *domain.User, id string, name
 	if err != nil {
 		return domain.Tag{}, err
 	}
+	// The image lock keeps this process's whole-image writers (the save
+	// job, renames) from overwriting the new tag with an older copy.
+	unlock := a.locks.lock(img.ID)
+	defer unlock()
 	if err := a.ImageTags.AddTag(ctx, img.ID, tag, domain.MaxTags); err != nil {
 		return domain.Tag{}, notFound(err, domain.ErrRunnableNotFound)
 	}
@@ -66,6 +70,8 @@ func (a *App) UntagImage(ctx context.Context, caller *domain.User, id, tagID str
 	if err != nil {
 		return err
 	}
+	unlock := a.locks.lock(img.ID)
+	defer unlock()
 	return a.tagGone(a.ImageTags.RemoveTag(ctx, img.ID, tag.ID))
 }
 
@@ -110,6 +116,8 @@ func (a *App) TagDraft(ctx context.Context, caller *domain.User, userPath, id st
 	if err != nil {
 		return domain.Tag{}, err
 	}
+	unlock := a.locks.lock(d.ID)
+	defer unlock()
 	if err := a.DraftTags.AddTag(ctx, d.ID, tag, domain.MaxTags); err != nil {
 		return domain.Tag{}, notFound(err, domain.ErrRunnableNotFound)
 	}
@@ -129,6 +137,8 @@ func (a *App) UntagDraft(ctx context.Context, caller *domain.User, id, tagID str
 	if err != nil {
 		return err
 	}
+	unlock := a.locks.lock(d.ID)
+	defer unlock()
 	return a.tagGone(a.DraftTags.RemoveTag(ctx, d.ID, tag.ID))
 }
 
