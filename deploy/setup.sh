@@ -4,7 +4,8 @@
 # Shared by `make run`, `make test` and .ci/run. Idempotent and fast (well under
 # 2 s) when everything is already in place. It:
 #   1. installs the Debian packages docker.io, redis-server and busybox-static
-#      (and make, which CI calls next) with apt-get, only where they are missing;
+#      (and make, which CI calls next, and sqlite3, which a black-box test uses
+#      to corrupt a stored document) with apt-get, only where they are missing;
 #   2. starts dockerd in the background when `docker info` does not answer;
 #   3. builds the base image runnable/busybox:latest (FROM scratch + Debian's
 #      static busybox, see deploy/base/busybox) when it is missing or stale.
@@ -32,7 +33,7 @@ BASE_CONTEXT="$ROOT/deploy/base/busybox"
 BUSYBOX=${RUNNABLE_BUSYBOX:-/bin/busybox}
 DOCKERD_LOG=${RUNNABLE_DOCKERD_LOG:-/tmp/runnable-dockerd.log}
 DOCKERD_WAIT=${RUNNABLE_DOCKERD_WAIT:-60}
-PACKAGES=(docker.io redis-server busybox-static make)
+PACKAGES=(docker.io redis-server busybox-static make sqlite3)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -66,6 +67,7 @@ pkg_absent() {
 	docker.io) command -v docker >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 && return 1 ;;
 	redis-server) command -v redis-server >/dev/null 2>&1 && return 1 ;;
 	make) command -v make >/dev/null 2>&1 && return 1 ;;
+	sqlite3) command -v sqlite3 >/dev/null 2>&1 && return 1 ;;
 	busybox-static) [ -n "${RUNNABLE_BUSYBOX:-}" ] && [ -x "$BUSYBOX" ] && return 1 ;;
 	esac
 	local status

@@ -449,14 +449,13 @@ func tailString(s string, n int) string {
 // of the embedded store to a JSON string value, behind the server's back,
 // with the sqlite3 tool (the store is FerretDB over SQLite in
 // RUNNABLE_DATA_DIR/store, one table per collection named
-// <collection>_<hash>, documents as JSON in _ferretdb_sjson). The test is
-// skipped when sqlite3 is not installed: it is a test tool, not a service
-// the server needs.
+// <collection>_<hash>, documents as JSON in _ferretdb_sjson). deploy/setup.sh
+// installs sqlite3; without it the test fails in CI and skips elsewhere.
 func corruptDocument(t *testing.T, s *Server, collection, hex, field, value string) {
 	t.Helper()
 	bin, err := exec.LookPath("sqlite3")
 	if err != nil {
-		t.Skip("sqlite3 is not installed (apt-get install sqlite3); it is needed to corrupt a stored document")
+		requireService(t, "sqlite3 is not installed (apt-get install sqlite3); it is needed to corrupt a stored document")
 	}
 	db := filepath.Join(s.DataDir, "store", "runnable.sqlite")
 	sql := func(q string) string {

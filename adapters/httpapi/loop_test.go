@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -306,4 +307,19 @@ func TestJSONCarriesCharset(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Fatalf("got Content-Type %q, want application/json; charset=utf-8", ct)
 	}
+}
+
+// TestUnexpectedStoreError is scenario 8: a store failure is a bare 500
+// and the server keeps serving.
+func TestUnexpectedStoreError(t *testing.T) {
+	ts := newTestServer(t)
+	tok, _ := ts.anon(t)
+	ts.users.FailNext("Get", errors.New("disk on fire at /var/lib/mongo"))
+	resp, body := ts.do(t, "GET", "/users/me", tok, nil)
+	wantError(t, resp, body, 500, "something bad happened :(")
+	if strings.Contains(string(body), "fire") {
+		t.Fatalf("got %s, want no cause in the body", body)
+	}
+	resp, body = ts.do(t, "GET", "/users/me", tok, nil)
+	wantStatus(t, resp, body, 200)
 }
