@@ -19,6 +19,7 @@ type Config struct {
 	RedisURL         string
 	ContainerBackend string
 	DockerHost       string
+	Instance         string
 
 	TokenTTL             time.Duration
 	BcryptCost           int
@@ -243,6 +244,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		RedisURL:                  l.str("REDIS_URL", ""),
 		ContainerBackend:          l.str("CONTAINER_BACKEND", "docker"),
 		DockerHost:                l.str("DOCKER_HOST", ""),
+		Instance:                  l.str("RUNNABLE_INSTANCE", ""),
 		TokenTTL:                  l.duration("TOKEN_TTL", 720*time.Hour),
 		BcryptCost:                l.integer("BCRYPT_COST", 10, 4),
 		MaxBodyBytes:              l.size("MAX_BODY_BYTES", 1<<20),

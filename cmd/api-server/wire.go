@@ -76,10 +76,14 @@ func openContainers(cfg Config) (ports.Containers, error) {
 	return b, nil
 }
 
-// instanceID names the deployment a container belongs to: the store it is
-// recorded in. Servers sharing a Docker engine but not a store never touch
-// each other's containers.
+// instanceID names the installation a container or image belongs to:
+// RUNNABLE_INSTANCE when set, else a hash of the store it is recorded in.
+// Servers sharing a Docker engine but not a store never touch each other's
+// containers or images.
 func instanceID(cfg Config) string {
+	if cfg.Instance != "" {
+		return cfg.Instance
+	}
 	key := "mongo:" + cfg.MongoURL + "/" + cfg.MongoDB
 	if cfg.MongoURL == "" {
 		dir, err := filepath.Abs(cfg.DataDir)
