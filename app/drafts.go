@@ -310,18 +310,11 @@ func (a *App) UpdateDraft(ctx context.Context, caller *domain.User, id string, i
 
 // DeleteDraft removes a draft, its container and its file index.
 func (a *App) DeleteDraft(ctx context.Context, caller *domain.User, id string) error {
-	d, err := a.readableDraft(ctx, caller, id)
+	d, unlock, err := a.lockedMutableDraft(ctx, id, func(d *domain.Draft) bool { return d.CanStop(caller) })
 	if err != nil {
 		return err
 	}
-	unlock := a.locks.lock(d.ID)
 	defer unlock()
-	if d, err = a.Drafts.Get(ctx, d.ID); err != nil {
-		return notFound(err, domain.ErrRunnableNotFound)
-	}
-	if err := d.CheckMutable(); err != nil {
-		return err
-	}
 	return a.removeDraft(ctx, d)
 }
 
@@ -344,52 +337,31 @@ func (a *App) removeDraft(ctx context.Context, d *domain.Draft) error {
 
 // Start starts the draft's container, creating it when needed.
 func (a *App) Start(ctx context.Context, caller *domain.User, id string) (*domain.Draft, error) {
-	d, err := a.writableDraft(ctx, caller, id)
+	d, unlock, err := a.lockedWritableDraft(ctx, caller, id)
 	if err != nil {
 		return nil, err
 	}
-	unlock := a.locks.lock(d.ID)
 	defer unlock()
-	if d, err = a.Drafts.Get(ctx, d.ID); err != nil {
-		return nil, notFound(err, domain.ErrRunnableNotFound)
-	}
-	if err := d.CheckMutable(); err != nil {
-		return nil, err
-	}
 	return a.startLocked(ctx, caller, d, false)
 }
 
 // Restart stops the container if up, then starts it.
 func (a *App) Restart(ctx context.Context, caller *domain.User, id string) (*domain.Draft, error) {
-	d, err := a.writableDraft(ctx, caller, id)
+	d, unlock, err := a.lockedWritableDraft(ctx, caller, id)
 	if err != nil {
 		return nil, err
 	}
-	unlock := a.locks.lock(d.ID)
 	defer unlock()
-	if d, err = a.Drafts.Get(ctx, d.ID); err != nil {
-		return nil, notFound(err, domain.ErrRunnableNotFound)
-	}
-	if err := d.CheckMutable(); err != nil {
-		return nil, err
-	}
 	return a.startLocked(ctx, caller, d, true)
 }
 
 // Stop stops the container (owner or moderator).
 func (a *App) Stop(ctx context.Context, caller *domain.User, id string) (*domain.Draft, error) {
-	d, err := a.readableDraft(ctx, caller, id)
+	d, unlock, err := a.lockedMutableDraft(ctx, id, func(d *domain.Draft) bool { return d.CanStop(caller) })
 	if err != nil {
 		return nil, err
 	}
-	unlock := a.locks.lock(d.ID)
 	defer unlock()
-	if d, err = a.Drafts.Get(ctx, d.ID); err != nil {
-		return nil, notFound(err, domain.ErrRunnableNotFound)
-	}
-	if err := d.CheckMutable(); err != nil {
-		return nil, err
-	}
 	return a.stopLocked(ctx, d)
 }
 

@@ -254,12 +254,21 @@ func validateNewFile(in FileInput) (dir, name string, data []byte, err error) {
 	return dir, *in.Name, data, nil
 }
 
-// lockedWritableDraft loads a draft for a write and takes its lock; the
-// caller must call the returned unlock.
+// lockedWritableDraft loads a draft the caller owns for a mutation and
+// takes its lock; the caller must call the returned unlock.
 func (a *App) lockedWritableDraft(ctx context.Context, caller *domain.User, id string) (*domain.Draft, func(), error) {
-	d, err := a.writableDraft(ctx, caller, id)
+	return a.lockedMutableDraft(ctx, id, func(d *domain.Draft) bool { return d.CanWrite(caller) })
+}
+
+// lockedMutableDraft loads a draft, checks allowed (else 403), takes its
+// lock, re-reads it under the lock and refuses it while a save runs.
+func (a *App) lockedMutableDraft(ctx context.Context, id string, allowed func(*domain.Draft) bool) (*domain.Draft, func(), error) {
+	d, err := a.loadDraft(ctx, id)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !allowed(d) {
+		return nil, nil, domain.ErrPermissionDenied
 	}
 	unlock := a.locks.lock(d.ID)
 	if d, err = a.Drafts.Get(ctx, d.ID); err != nil {
