@@ -10,10 +10,9 @@ import (
 
 // conventionsServer starts a server without templates: these scenarios do not
 // fork anything.
-func conventionsServer(t *testing.T) *Server {
+func conventionsServer(t *testing.T, bk backend) *Server {
 	t.Helper()
-	requireDocker(t)
-	return startServer(t, map[string]string{"TEMPLATES_DIR": ""})
+	return bk.start(t, map[string]string{"TEMPLATES_DIR": ""})
 }
 
 // Scenario 1: no token: GET / → 200 {"message":"runnable api"}; GET /nope → 404
@@ -21,7 +20,11 @@ func conventionsServer(t *testing.T) *Server {
 // allowed" with Allow.
 func TestScenario01PublicRootAndUnknownRoutes(t *testing.T) {
 	t.Parallel()
-	s := conventionsServer(t)
+	onBackends(t, scenario01PublicRootAndUnknownRoutes)
+}
+
+func scenario01PublicRootAndUnknownRoutes(t *testing.T, bk backend) {
+	s := conventionsServer(t, bk)
 
 	resp, body := s.Do(t, http.MethodGet, "/", "", nil)
 	wantStatus(t, resp, body, http.StatusOK)
@@ -58,7 +61,11 @@ func TestScenario01PublicRootAndUnknownRoutes(t *testing.T) {
 // Authorization: Bearer <valid> → 200.
 func TestScenario02TokenGate(t *testing.T) {
 	t.Parallel()
-	s := conventionsServer(t)
+	onBackends(t, scenario02TokenGate)
+}
+
+func scenario02TokenGate(t *testing.T, bk backend) {
+	s := conventionsServer(t, bk)
 
 	resp, body := s.Do(t, http.MethodGet, "/users/me", "", nil)
 	wantError(t, resp, body, http.StatusUnauthorized, "access token required")
@@ -88,7 +95,11 @@ func TestScenario02TokenGate(t *testing.T) {
 // GET /users/me with it → 200, same _id, no access_token.
 func TestScenario03AnonymousUser(t *testing.T) {
 	t.Parallel()
-	s := conventionsServer(t)
+	onBackends(t, scenario03AnonymousUser)
+}
+
+func scenario03AnonymousUser(t *testing.T, bk backend) {
+	s := conventionsServer(t, bk)
 
 	resp, body := s.Do(t, http.MethodPost, "/users", "", nil)
 	wantStatus(t, resp, body, http.StatusCreated)

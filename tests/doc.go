@@ -7,6 +7,8 @@
 // module except the OpenAPI validator (api/apitest), which checks every
 // response they receive; otherwise only the standard library. They need a Docker Engine (deploy/setup.sh prepares one);
 // without it they skip, or fail when RUNNABLE_REQUIRE_SERVICES=1 (CI).
+// The spec §11 scenarios not marked [docker] run on both container backends
+// (backends_test.go); their "memory" subtests need no Docker.
 //
 // Subdirectories hold programs, not tests: summary (the `make test` report)
 // and bench (`make bench`).

@@ -20,8 +20,11 @@ var timeMillis = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 // runnables from the template, forks, saves and overwrites; B and M try.
 func TestScenario18bTo24ImagesAndSaving(t *testing.T) {
 	t.Parallel()
-	requireDocker(t)
-	s := startServer(t, adminEnv(nil))
+	onBackends(t, scenario18bTo24ImagesAndSaving)
+}
+
+func scenario18bTo24ImagesAndSaving(t *testing.T, bk backend) {
+	s := bk.start(t, adminEnv(nil))
 	tpl := waitTemplate(t, s, "shell")
 	tID, tHex := str(t, tpl, "_id"), str(t, tpl, "id")
 	a, b := anonymous(t, s), anonymous(t, s)
@@ -220,8 +223,11 @@ func TestScenario18bTo24ImagesAndSaving(t *testing.T) {
 // images are exactly T, I1 (R's untagged save of a fork of T) and "slow".
 func TestScenario23To26SlowSavesAndListing(t *testing.T) {
 	t.Parallel()
-	requireDocker(t)
-	s := startServer(t, map[string]string{"SAVE_WAIT": "0s"})
+	onBackends(t, scenario23To26SlowSavesAndListing)
+}
+
+func scenario23To26SlowSavesAndListing(t *testing.T, bk backend) {
+	s := bk.start(t, map[string]string{"SAVE_WAIT": "0s"})
 	tpl := waitTemplate(t, s, "shell")
 	tID := str(t, tpl, "_id")
 	r := registered(t, s, "rita")

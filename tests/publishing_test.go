@@ -11,12 +11,16 @@ import (
 
 // Spec §11, "Tags, channels and categories" and "Votes, stats, comments,
 // feed": scenarios 46-54, the tag and vote parts of 26, and the page view
-// (GET /runnables/:id?view=page), on the memory backend (none is marked
+// (GET /runnables/:id?view=page), on both backends (none is marked
 // [docker]) over the embedded store and Redis, as a server runs by
 // default. FEED_CACHE_TTL is 1s so that scenario 54 can wait out the cache.
 func TestScenarios46To54Publishing(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, adminEnv(map[string]string{"CONTAINER_BACKEND": "memory", "FEED_CACHE_TTL": "1s"}))
+	onBackends(t, scenarios46To54Publishing)
+}
+
+func scenarios46To54Publishing(t *testing.T, bk backend) {
+	s := bk.start(t, adminEnv(map[string]string{"FEED_CACHE_TTL": "1s"}))
 	tpl := waitTemplate(t, s, "shell")
 	tID := str(t, tpl, "_id")
 	a, b := anonymous(t, s), anonymous(t, s)
