@@ -129,14 +129,32 @@ func (s *Drafts) List(ctx context.Context, q ports.DraftQuery) ([]*domain.Draft,
 	if err := s.faults.take("List"); err != nil {
 		return nil, 0, err
 	}
-	all := s.selectDrafts(func(d *domain.Draft) bool {
-		return (q.Owner.IsZero() || d.Owner == q.Owner) &&
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	all := []*domain.Draft{}
+	for _, d := range s.byID {
+		if (q.Owner.IsZero() || d.Owner == q.Owner) &&
 			(q.Parent.IsZero() || d.Parent == q.Parent) &&
-			(q.Saved == nil || d.Saved() == *q.Saved)
-	})
+			(q.Saved == nil || d.Saved() == *q.Saved) {
+			all = append(all, d)
+		}
+	}
 	newestFirst(all)
 	start, end := page(len(all), q.Page.Page, q.Limit)
-	return all[start:end], len(all), nil
+	out := make([]*domain.Draft, 0, end-start)
+	for _, d := range all[start:end] {
+		out = append(out, cloneDraft(d))
+	}
+	return out, len(all), nil
+}
+
+// All returns a copy of every draft in no particular order. It is not part
+// of ports.Drafts: adapters/mirror loads its in-memory copy with it.
+func (s *Drafts) All(ctx context.Context) ([]*domain.Draft, error) {
+	if err := s.faults.take("All"); err != nil {
+		return nil, err
+	}
+	return s.selectDrafts(func(*domain.Draft) bool { return true }), nil
 }
 
 // CountByOwner counts the owner's drafts.

@@ -13,16 +13,19 @@ import (
 var _ ports.Images = (*Images)(nil)
 
 // Images is an in-memory ports.Images. Names are unique
-// case-insensitively.
+// case-insensitively. Lookups by id and by name are map lookups; listings
+// and counts scan every image (adapters/mirror uses it as the in-memory
+// index of the embedded store's images).
 type Images struct {
 	mu     sync.RWMutex
 	byID   map[domain.ID]*domain.Image
+	byName map[string]domain.ID // lower-cased name -> id
 	faults faults
 }
 
 // NewImages returns an empty image store.
 func NewImages() *Images {
-	return &Images{byID: map[domain.ID]*domain.Image{}}
+	return &Images{byID: map[domain.ID]*domain.Image{}, byName: map[string]domain.ID{}}
 }
 
 // FailNext makes the next call of method (e.g. "Update") return err.
@@ -58,13 +61,18 @@ func cloneImage(img *domain.Image) *domain.Image {
 }
 
 func (s *Images) nameTaken(img *domain.Image) bool {
-	name := strings.ToLower(img.Name)
-	for id, o := range s.byID {
-		if id != img.ID && strings.ToLower(o.Name) == name {
-			return true
-		}
+	id, ok := s.byName[strings.ToLower(img.Name)]
+	return ok && id != img.ID
+}
+
+// put stores a copy of img under its id and name, replacing old (nil for
+// a new image).
+func (s *Images) put(old, img *domain.Image) {
+	if old != nil {
+		delete(s.byName, strings.ToLower(old.Name))
 	}
-	return false
+	s.byID[img.ID] = cloneImage(img)
+	s.byName[strings.ToLower(img.Name)] = img.ID
 }
 
 // Create inserts img.
@@ -80,7 +88,7 @@ func (s *Images) Create(ctx context.Context, img *domain.Image) error {
 	if s.nameTaken(img) {
 		return domain.ErrNameTaken
 	}
-	s.byID[img.ID] = cloneImage(img)
+	s.put(nil, img)
 	return nil
 }
 
@@ -105,13 +113,14 @@ func (s *Images) Update(ctx context.Context, img *domain.Image) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.byID[img.ID]; !ok {
+	old, ok := s.byID[img.ID]
+	if !ok {
 		return domain.ErrRunnableNotFound
 	}
 	if s.nameTaken(img) {
 		return domain.ErrNameTaken
 	}
-	s.byID[img.ID] = cloneImage(img)
+	s.put(old, img)
 	return nil
 }
 
@@ -122,9 +131,11 @@ func (s *Images) Delete(ctx context.Context, id domain.ID) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.byID[id]; !ok {
+	img, ok := s.byID[id]
+	if !ok {
 		return domain.ErrRunnableNotFound
 	}
+	delete(s.byName, strings.ToLower(img.Name))
 	delete(s.byID, id)
 	return nil
 }
@@ -134,13 +145,10 @@ func (s *Images) FindByName(ctx context.Context, name string) (*domain.Image, er
 	if err := s.faults.take("FindByName"); err != nil {
 		return nil, err
 	}
-	n := strings.ToLower(name)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, img := range s.byID {
-		if strings.ToLower(img.Name) == n {
-			return cloneImage(img), nil
-		}
+	if id, ok := s.byName[strings.ToLower(name)]; ok {
+		return cloneImage(s.byID[id]), nil
 	}
 	return nil, domain.ErrRunnableNotFound
 }
@@ -232,17 +240,37 @@ func (s *Images) List(ctx context.Context, q ports.ImageQuery) ([]*domain.Image,
 		return nil, 0, err
 	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var all []*domain.Image
 	for _, img := range s.byID {
 		if matchImage(img, q) {
-			all = append(all, cloneImage(img))
+			all = append(all, img)
 		}
 	}
-	s.mu.RUnlock()
 	less := imageLess(q.Sort)
 	sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
 	start, end := page(len(all), q.Page.Page, q.Limit)
-	return all[start:end], len(all), nil
+	out := make([]*domain.Image, 0, end-start)
+	for _, img := range all[start:end] {
+		out = append(out, cloneImage(img))
+	}
+	return out, len(all), nil
+}
+
+// All returns a copy of every image, version-0 ones included, in no
+// particular order. It is not part of ports.Images: adapters/mirror loads
+// its in-memory copy with it.
+func (s *Images) All(ctx context.Context) ([]*domain.Image, error) {
+	if err := s.faults.take("All"); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*domain.Image, 0, len(s.byID))
+	for _, img := range s.byID {
+		out = append(out, cloneImage(img))
+	}
+	return out, nil
 }
 
 // CountByOwner counts the owner's listed images and the published ones.
