@@ -213,6 +213,13 @@ func (s *Drafts) List(ctx context.Context, q ports.DraftQuery) ([]*domain.Draft,
 	return draftsOf(docs), total, nil
 }
 
+// All returns every draft in no particular order: one scan of the
+// collection. It is not part of ports.Drafts; the in-memory mirror of the
+// embedded store (adapters/mirror) loads with it.
+func (s *Drafts) All(ctx context.Context) ([]*domain.Draft, error) {
+	return s.find(ctx, "all drafts", bson.D{}, options.Find())
+}
+
 // CountByOwner counts the owner's drafts.
 func (s *Drafts) CountByOwner(ctx context.Context, owner domain.ID) (int, error) {
 	n, err := s.c.CountDocuments(ctx, bson.D{{Key: "owner", Value: oid(owner)}})

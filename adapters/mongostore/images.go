@@ -312,6 +312,21 @@ func (s *Images) List(ctx context.Context, q ports.ImageQuery) ([]*domain.Image,
 	return out, total, nil
 }
 
+// All returns every image, version-0 ones included, in no particular
+// order: one scan of the collection. It is not part of ports.Images; the
+// in-memory mirror of the embedded store (adapters/mirror) loads with it.
+func (s *Images) All(ctx context.Context) ([]*domain.Image, error) {
+	docs, err := findAll[imageDoc](ctx, s.c, bson.D{}, options.Find())
+	if err != nil {
+		return nil, translate(err, "all images", nil, nil)
+	}
+	out := make([]*domain.Image, len(docs))
+	for i := range docs {
+		out[i] = docs[i].image()
+	}
+	return out, nil
+}
+
 // CountByOwner counts the owner's images with version >= 1, and those of
 // them with tags, in one query.
 func (s *Images) CountByOwner(ctx context.Context, owner domain.ID) (images, published int, err error) {
