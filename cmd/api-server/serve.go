@@ -17,7 +17,6 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/runnable/runnable/adapters/httpapi"
-	"github.com/runnable/runnable/adapters/mongostore"
 	"github.com/runnable/runnable/app"
 )
 
@@ -63,16 +62,12 @@ func (b badInput) Unwrap() error { return b.error }
 
 // registerServer hooks the listener, start-up tasks and background jobs
 // into the lifecycle.
-func registerServer(lc fx.Lifecycle, cfg Config, log *slog.Logger, a *app.App, inf *infra, srv *httpapi.Server) {
+func registerServer(lc fx.Lifecycle, cfg Config, log *slog.Logger, a *app.App, srv *httpapi.Server) {
 	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	bg, cancelBG := context.WithCancel(context.Background())
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
-			if cfg.MigrateOnStart {
-				if err := mongostore.Migrate(ctx, inf.store.DB()); err != nil {
-					return fmt.Errorf("migrations: %w", err)
-				}
-			}
+			// The migrations ran before the store was mirrored (prepareStore).
 			if cfg.AdminEmail != "" {
 				u, created, err := a.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminUsername, cfg.AdminPassword, cfg.AdminResetPassword)
 				if err != nil {

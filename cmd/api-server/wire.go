@@ -17,6 +17,7 @@ import (
 	"github.com/runnable/runnable/adapters/dockerbackend"
 	"github.com/runnable/runnable/adapters/httpapi"
 	"github.com/runnable/runnable/adapters/inmem"
+	"github.com/runnable/runnable/adapters/mirror"
 	"github.com/runnable/runnable/adapters/mongostore"
 	"github.com/runnable/runnable/adapters/redisstore"
 	"github.com/runnable/runnable/adapters/system"
@@ -36,6 +37,22 @@ type infra struct {
 	redis      *redisstore.Store
 	containers ports.Containers
 	channels   ports.Channels
+	// images and drafts are the store's, or on the embedded store the
+	// in-memory mirror over them once prepareStore ran.
+	images imageStore
+	drafts draftStore
+}
+
+// imageStore is an image store with its tag operations.
+type imageStore interface {
+	ports.Images
+	ports.ImageTags
+}
+
+// draftStore is a draft store with its tag operations.
+type draftStore interface {
+	ports.Drafts
+	ports.DraftTags
 }
 
 func openStore(ctx context.Context, cfg Config) (*mongostore.Store, error) {
@@ -155,10 +172,10 @@ func httpConfig(cfg Config) httpapi.Config {
 func newApp(inf *infra, log *slog.Logger, cfg Config, rec app.Recorder) *app.App {
 	return app.New(app.Deps{
 		Metrics: rec,
-		Users:   inf.store.Users(), Images: inf.store.Images(), Drafts: inf.store.Drafts(), Files: inf.store.Files(),
+		Users:   inf.store.Users(), Images: inf.images, Drafts: inf.drafts, Files: inf.store.Files(),
 		Channels: inf.channels, Tokens: inf.redis.Tokens(), Limiter: inf.redis.RateLimiter(), Locks: inf.redis.Locks(),
 		Containers: inf.containers, Clock: system.Clock{}, IDs: system.NewIDs(), Logger: log,
-		ImageTags: inf.store.Images(), DraftTags: inf.store.Drafts(), Categories: inf.store.Categories(),
+		ImageTags: inf.images, DraftTags: inf.drafts, Categories: inf.store.Categories(),
 		Votes: inf.store.Votes(), Comments: inf.store.Comments(), FeedCache: inf.redis.FeedCache(),
 	}, appConfig(cfg))
 }
@@ -179,7 +196,36 @@ func openInfra(ctx context.Context, cfg Config) (*infra, error) {
 		return nil, err
 	}
 	inf.channels = inf.store.Channels()
+	inf.images, inf.drafts = inf.store.Images(), inf.store.Drafts()
 	return inf, nil
+}
+
+// prepareStore applies the pending migrations when MIGRATE_ON_START is
+// set and then, on the embedded store only, puts the in-memory mirror in
+// front of the image and draft stores: the embedded store belongs to this
+// process alone (its flock), while several replicas may share MONGO_URL
+// and would miss each other's writes (docs/adr/0007-embedded-store-mirror.md).
+// The mirror loads after the migrations, which rewrite images and drafts.
+func prepareStore(ctx context.Context, inf *infra, cfg Config, log *slog.Logger) error {
+	if cfg.MigrateOnStart {
+		if err := mongostore.Migrate(ctx, inf.store.DB()); err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+	}
+	if !inf.store.Embedded() {
+		return nil
+	}
+	si, sd := inf.store.Images(), inf.store.Drafts()
+	images, err := mirror.NewImages(ctx, si, si, si.All, log)
+	if err != nil {
+		return err
+	}
+	drafts, err := mirror.NewDrafts(ctx, sd, sd, sd.All, log)
+	if err != nil {
+		return err
+	}
+	inf.images, inf.drafts = images, drafts
+	return nil
 }
 
 func (inf *infra) close(ctx context.Context) {
@@ -212,8 +258,13 @@ func serverModule(cfg Config, log *slog.Logger) fx.Option {
 		fx.Supply(cfg, log),
 		fx.Provide(
 			func(lc fx.Lifecycle) (*infra, error) {
-				inf, err := openInfra(context.Background(), cfg)
+				ctx := context.Background()
+				inf, err := openInfra(ctx, cfg)
 				if err != nil {
+					return nil, err
+				}
+				if err := prepareStore(ctx, inf, cfg, log); err != nil {
+					inf.close(ctx)
 					return nil, err
 				}
 				lc.Append(fx.StopHook(func(ctx context.Context) { inf.close(ctx) }))

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"io"
 	"strings"
 	"testing"
 
 	"go.uber.org/fx"
+
+	"github.com/runnable/runnable/adapters/mirror"
+	"github.com/runnable/runnable/adapters/mongostore"
+	"github.com/runnable/runnable/adapters/mongostore/mongotest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -20,6 +25,49 @@ func TestFxGraphIsValid(t *testing.T) {
 	if err := fx.ValidateApp(serverModule(cfg, newLogger(cfg, io.Discard)), fx.NopLogger); err != nil {
 		t.Fatalf("got %v, want a valid fx graph", err)
 	}
+}
+
+// TestMirrorOnlyOnEmbeddedStore: the image and draft stores are mirrored in
+// memory on the embedded store, which this process owns, and used directly
+// with MONGO_URL, which replicas may share.
+func TestMirrorOnlyOnEmbeddedStore(t *testing.T) {
+	open := func(t *testing.T, vars map[string]string) *infra {
+		t.Helper()
+		vars["RUNNABLE_DATA_DIR"] = t.TempDir()
+		vars["CONTAINER_BACKEND"] = "memory"
+		cfg, err := loadConfig(env(vars))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inf, err := openInfra(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { inf.close(context.Background()) })
+		if err := prepareStore(t.Context(), inf, cfg, newLogger(cfg, io.Discard)); err != nil {
+			t.Fatalf("prepareStore: %v", err)
+		}
+		return inf
+	}
+	t.Run("embedded", func(t *testing.T) {
+		inf := open(t, map[string]string{})
+		if _, ok := inf.images.(*mirror.Images); !ok {
+			t.Errorf("images: got %T, want *mirror.Images", inf.images)
+		}
+		if _, ok := inf.drafts.(*mirror.Drafts); !ok {
+			t.Errorf("drafts: got %T, want *mirror.Drafts", inf.drafts)
+		}
+	})
+	t.Run("MONGO_URL", func(t *testing.T) {
+		uri, db := mongotest.URI(t)
+		inf := open(t, map[string]string{"MONGO_URL": uri, "MONGO_DB": db})
+		if _, ok := inf.images.(*mongostore.Images); !ok {
+			t.Errorf("images: got %T, want *mongostore.Images", inf.images)
+		}
+		if _, ok := inf.drafts.(*mongostore.Drafts); !ok {
+			t.Errorf("drafts: got %T, want *mongostore.Drafts", inf.drafts)
+		}
+	})
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
