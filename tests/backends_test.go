@@ -1,6 +1,11 @@
 package tests
 
-import "testing"
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
 
 // Spec §11: every scenario must pass on the docker backend, and those not
 // marked [docker] also on the memory backend (CONTAINER_BACKEND=memory,
@@ -73,5 +78,48 @@ func onBackends(t *testing.T, scenario func(t *testing.T, b backend)) {
 			t.Parallel()
 			scenario(t, b)
 		})
+	}
+}
+
+// TestMemoryBackend checks what spec §10 says the memory backend does, as a
+// client sees it: start_cmd is not executed (the draft is idle at once,
+// exit_code 0, empty logs) and the terminal echoes its input back. (Its
+// commits and build-context imports are exercised by the scenarios; its
+// refusal of docker-save archives by scenario 56.)
+func TestMemoryBackend(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"CONTAINER_BACKEND": "memory"})
+	tID := str(t, waitTemplate(t, s, "shell"), "_id")
+	a := anonymous(t, s)
+	d := str(t, fork(t, s, a, tID), "_id")
+
+	resp, body := s.Do(t, http.MethodPatch, P(d), a.token, map[string]any{"start_cmd": "echo hi; exit 3"})
+	wantStatus(t, resp, body, http.StatusOK)
+	resp, body = s.Do(t, http.MethodPost, P(d)+"/start", a.token, nil)
+	wantStatus(t, resp, body, http.StatusOK)
+	wantFields(t, "start", jsonObject(t, body), map[string]any{"running": true})
+	wantFields(t, "after start", getDraft(t, s, a, d), map[string]any{"status": "idle", "exit_code": 0, "running": true})
+	resp, body = s.Do(t, http.MethodGet, P(d)+"/logs?tail=10", a.token, nil)
+	wantStatus(t, resp, body, http.StatusOK)
+	if len(body) != 0 {
+		t.Errorf("logs: got %q, want none (start_cmd is not executed)", body)
+	}
+
+	term := dialTerminal(t, s, a, d)
+	const input = "echo $((6*7))\r"
+	term.send(t, map[string]string{"type": "input", "data": input})
+	var out strings.Builder
+	for !strings.Contains(out.String(), input) {
+		m := term.next(t, 30*time.Second)
+		switch m["type"] {
+		case "output":
+			data, _ := m["data"].(string)
+			out.WriteString(data)
+		case "exit", "error":
+			t.Fatalf("terminal: got %v before the echo; output so far %q", m, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "42") {
+		t.Errorf("terminal: output %q evaluates the input; the memory backend only echoes", out.String())
 	}
 }
