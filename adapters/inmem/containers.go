@@ -49,6 +49,8 @@ type Containers struct {
 	images     map[string]*ctrImage // by normalized reference
 	containers map[string]*ctrContainer
 	commitGate chan struct{} // non-nil while BlockCommit holds commits
+	// commitDelay simulates how long a real commit takes (0 = instant).
+	commitDelay time.Duration
 }
 
 type ctrImage struct {
@@ -125,6 +127,15 @@ func (c *Containers) BlockCommit() {
 	if c.commitGate == nil {
 		c.commitGate = make(chan struct{})
 	}
+}
+
+// SetCommitDelay makes every commit take d, as a real engine's does, so a
+// save stays observable ("saving") for a while; the server's memory backend
+// uses it, unit tests keep commits instant.
+func (c *Containers) SetCommitDelay(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.commitDelay = d
 }
 
 // UnblockCommit releases the commits held by BlockCommit.
@@ -686,11 +697,20 @@ func (c *Containers) Commit(ctx context.Context, id, ref string) error {
 		return err
 	}
 	c.mu.Lock()
-	gate := c.commitGate
+	gate, delay := c.commitGate, c.commitDelay
 	c.mu.Unlock()
 	if gate != nil {
 		select {
 		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -73,7 +74,11 @@ func openRedis(ctx context.Context, cfg Config) (*redisstore.Store, error) {
 
 func openContainers(cfg Config) (ports.Containers, error) {
 	if cfg.ContainerBackend == "memory" {
-		return inmem.NewContainers(), nil
+		c := inmem.NewContainers()
+		// a commit takes about as long as a real one, so saves are
+		// observable while they run (spec §11 scenario 23)
+		c.SetCommitDelay(time.Second)
+		return c, nil
 	}
 	dc := dockerbackend.DefaultConfig()
 	dc.Endpoint = cfg.DockerHost
