@@ -144,7 +144,7 @@ func (b *bench) save(ctx context.Context) *Item {
 
 // files: one running draft and one running raw container of the same
 // image. Read: GET /users/me/runnables/:id/files/:fileId of main.sh vs a
-// raw archive GET of /root/main.sh. Write: PUT of the same file with ~100
+// raw archive GET of /root/main.sh. Write: PUT of the same file with ~60
 // new bytes vs a raw archive PUT of them.
 func (b *bench) files(ctx context.Context) []*Item {
 	read := &Item{Key: "file_read", Title: "small file read", Short: "file read", Kind: "latency", Unit: "ms",

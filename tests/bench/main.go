@@ -265,14 +265,8 @@ func (b *bench) measure(ctx context.Context) (*Report, error) {
 	// Idle RSS: the server has imported its template and answered a few
 	// requests; give it a moment to settle.
 	time.Sleep(3 * time.Second)
-	idle := &Item{Key: "rss_idle", Title: "server RSS idle", Short: "idle RSS", Kind: "value", Unit: "MiB",
-		Target: &Target{Metric: "value", Op: "<=", Bound: 60}}
-	if rss, err := srv.rss(); err != nil {
-		idle.Error = err.Error()
-	} else {
-		v := Num(float64(rss) / (1 << 20))
-		idle.Value = &v
-	}
+	idle := b.rssItem("rss_idle", "server RSS idle", "idle RSS")
+	idle.Target = &Target{Metric: "value", Op: "<=", Bound: 60}
 	idle.finish()
 	b.logf("idle RSS %s MiB", fmtNum(idle.headline()))
 
@@ -299,7 +293,7 @@ func (b *bench) measure(ctx context.Context) (*Report, error) {
 		{"images", func(ctx context.Context) []*Item {
 			its := []*Item{b.manyImages(ctx)}
 			if its[0].Error == "" {
-				its = append(its, b.meWithImages(ctx))
+				its = append(its, b.meWithImages(ctx), b.rssItem("rss_images", fmt.Sprintf("server RSS with %d images", b.cfg.images), "RSS images"))
 			}
 			return its
 		}},
@@ -333,6 +327,19 @@ func (b *bench) measure(ctx context.Context) (*Report, error) {
 	b.logf("stopping the second server and removing its containers")
 	b.release(ctx, adm)
 	return finish(), ctx.Err()
+}
+
+// rssItem reads the main server's resident set size now.
+func (b *bench) rssItem(key, title, short string) *Item {
+	it := &Item{Key: key, Title: title, Short: short, Kind: "value", Unit: "MiB"}
+	if rss, err := b.srv.rss(); err != nil {
+		it.Error = err.Error()
+	} else {
+		v := Num(float64(rss) / (1 << 20))
+		it.Value = &v
+	}
+	it.finish()
+	return it
 }
 
 // startWithTemplate starts a server, registers its clean-up and waits for
