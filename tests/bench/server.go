@@ -181,7 +181,7 @@ func (s *server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-s.done:
-			return fmt.Errorf("%s exited during start-up (%v); log:\n%s", s.name, s.waitErr, tail(s.logPath, 30))
+			return fmt.Errorf("%s exited during start-up (%w); log:\n%s", s.name, s.waitErr, tail(s.logPath, 30))
 		case <-ctx.Done():
 			return fmt.Errorf("%s: /healthz did not answer 200 within %s; log:\n%s", s.name, timeout, tail(s.logPath, 30))
 		case <-time.After(100 * time.Millisecond):
