@@ -117,6 +117,7 @@ type App struct {
 	Deps
 	cfg   Config
 	locks keyedMutex
+	admit admission
 	// saves tracks running save jobs and background work so shutdown can
 	// wait for them and mark saves interrupted.
 	saves jobSet

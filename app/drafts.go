@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/runnable/runnable/domain"
 	"github.com/runnable/runnable/ports"
@@ -231,7 +232,8 @@ func (a *App) applyState(d *domain.Draft, st ports.ContainerState) {
 		d.Status = domain.StatusRunning
 		d.ExitCode = nil
 	default:
-		if d.Status == domain.StatusRunning || d.Status == domain.StatusIdle {
+		switch d.Status {
+		case domain.StatusRunning, domain.StatusIdle:
 			d.Status = domain.StatusStopped
 			if !st.FinishedAt.IsZero() {
 				t := st.FinishedAt.UTC().Truncate(1e6)
@@ -240,7 +242,7 @@ func (a *App) applyState(d *domain.Draft, st ports.ContainerState) {
 			if st.CmdDone {
 				d.ExitCode = st.ExitCode
 			}
-		} else if d.Status == domain.StatusError || d.Status == domain.StatusNotCreated {
+		case domain.StatusError, domain.StatusNotCreated:
 			d.Status = domain.StatusStopped
 		}
 	}
@@ -402,9 +404,11 @@ func (a *App) startLocked(ctx context.Context, caller *domain.User, d *domain.Dr
 		return d, nil
 	}
 	if !d.Running() {
-		if err := a.admitStart(ctx, caller, d); err != nil {
+		release, err := a.admitStart(ctx, caller, d)
+		if err != nil {
 			return nil, err
 		}
+		defer release()
 	}
 	if d.Running() {
 		if err := a.Containers.Stop(ctx, d.ContainerID, a.cfg.StopTimeout); err != nil && !errors.Is(err, domain.ErrNotFound) {
@@ -434,11 +438,44 @@ func (a *App) startLocked(ctx context.Context, caller *domain.User, d *domain.Dr
 	if err := a.Drafts.Update(ctx, d); err != nil {
 		return nil, err
 	}
-	return a.refreshState(ctx, d.ID)
+	// the state just set is the live one; no second look at the backend
+	return d, nil
 }
 
-// admitStart applies the container rate bucket and capacity caps (§1.7).
-func (a *App) admitStart(ctx context.Context, caller *domain.User, d *domain.Draft) error {
+// admission reserves capacity for starts in flight, so that concurrent
+// starts cannot overshoot the caps between the check and the start.
+type admission struct {
+	mu      sync.Mutex
+	pending map[domain.ID]domain.ID // draft → owner
+}
+
+// admitStart applies the container rate bucket and capacity caps (§1.7)
+// and reserves a place until release is called (after the start).
+func (a *App) admitStart(ctx context.Context, caller *domain.User, d *domain.Draft) (release func(), err error) {
+	noop := func() {}
+	if err := a.hitContainerRate(ctx, caller); err != nil {
+		return noop, err
+	}
+	if a.cfg.MaxRunningPerUser <= 0 && a.cfg.MaxRunningTotal <= 0 {
+		return noop, nil
+	}
+	a.admit.mu.Lock()
+	defer a.admit.mu.Unlock()
+	if err := a.checkCapacity(ctx, d); err != nil {
+		return noop, err
+	}
+	if a.admit.pending == nil {
+		a.admit.pending = map[domain.ID]domain.ID{}
+	}
+	a.admit.pending[d.ID] = d.Owner
+	return func() {
+		a.admit.mu.Lock()
+		delete(a.admit.pending, d.ID)
+		a.admit.mu.Unlock()
+	}, nil
+}
+
+func (a *App) hitContainerRate(ctx context.Context, caller *domain.User) error {
 	if a.cfg.RateLimitEnabled && a.cfg.ContainerRate.Count > 0 && a.Limiter != nil {
 		res, err := a.Limiter.Hit(ctx, "container", caller.ID.Hex(), a.cfg.ContainerRate.Count, a.cfg.ContainerRate.Window)
 		if err != nil {
@@ -452,21 +489,28 @@ func (a *App) admitStart(ctx context.Context, caller *domain.User, d *domain.Dra
 			return &domain.Error{Kind: domain.ErrTooMany, Message: "rate limit exceeded", RetryAfter: secs}
 		}
 	}
-	if a.cfg.MaxRunningPerUser <= 0 && a.cfg.MaxRunningTotal <= 0 {
-		return nil
-	}
+	return nil
+}
+
+// checkCapacity counts running containers plus reserved starts; called
+// with a.admit.mu held.
+func (a *App) checkCapacity(ctx context.Context, d *domain.Draft) error {
 	running, err := a.Containers.List(ctx)
 	if err != nil {
 		return err
 	}
-	total := 0
-	mine := map[domain.ID]bool{}
+	busy := map[domain.ID]bool{} // drafts running or about to
 	for _, c := range running {
 		if c.Running && c.Draft != d.ID {
-			total++
-			mine[c.Draft] = true
+			busy[c.Draft] = true
 		}
 	}
+	for draft := range a.admit.pending {
+		if draft != d.ID {
+			busy[draft] = true
+		}
+	}
+	total := len(busy)
 	if a.cfg.MaxRunningPerUser > 0 {
 		owned, err := a.Drafts.ByOwners(ctx, []domain.ID{d.Owner})
 		if err != nil {
@@ -474,7 +518,7 @@ func (a *App) admitStart(ctx context.Context, caller *domain.User, d *domain.Dra
 		}
 		n := 0
 		for _, o := range owned {
-			if mine[o.ID] {
+			if busy[o.ID] {
 				n++
 			}
 		}
