@@ -324,7 +324,7 @@ func testSecurity(t *testing.T, cli *docker.Client, b *dockerbackend.Backend, im
 	id, err := b.Create(t.Context(), ports.ContainerSpec{Image: image, Draft: draft, Owner: owner, WorkDir: "/root", Network: "none"})
 	must(t, err, "Create")
 	t.Cleanup(func() { _ = b.Remove(context.Background(), id) })
-	c, err := cli.InspectContainerWithContext(id, t.Context())
+	c, err := cli.InspectContainerWithOptions(docker.InspectContainerOptions{ID: id, Context: t.Context()})
 	must(t, err, "InspectContainer")
 	hc := c.HostConfig
 	checks := []struct {

@@ -124,7 +124,7 @@ func (b *Backend) upload(ctx context.Context, id, dir string, tarball []byte) er
 
 // inspect returns the engine's view of a container.
 func (b *Backend) inspect(ctx context.Context, id string) (*docker.Container, error) {
-	c, err := b.client.InspectContainerWithContext(id, ctx)
+	c, err := b.client.InspectContainerWithOptions(docker.InspectContainerOptions{ID: id, Context: ctx})
 	if err != nil {
 		return nil, b.fail(err, msgContainerNotFound)
 	}
