@@ -465,7 +465,8 @@ func (b *Backend) runExec(ctx context.Context, id string, cmd []string) (int, []
 	case err = <-waited:
 	case <-ctx.Done():
 		_ = cw.Close()
-		<-waited
+		// Only wait for the goroutine: its error is the one Close caused.
+		<-waited //nolint:errcheck // deliberate discard; `_ = <-waited` trips staticcheck S1005
 		return 0, nil, ctx.Err()
 	}
 	if err != nil {
@@ -587,8 +588,9 @@ type archiveStream struct {
 func (a *archiveStream) Close() error {
 	a.once.Do(func() {
 		a.cancel()
-		_ = a.PipeReader.CloseWithError(io.ErrClosedPipe)
-		<-a.done
+		_ = a.CloseWithError(io.ErrClosedPipe)
+		// Only wait for the download to stop: readers got its error through the pipe.
+		<-a.done //nolint:errcheck // deliberate discard; `_ = <-a.done` trips staticcheck S1005
 	})
 	return nil
 }
