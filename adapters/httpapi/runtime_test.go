@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -242,7 +243,7 @@ func TestLogFollowStreamsUntilStop(t *testing.T) {
 	// not up: an end at once
 	s := rs.follow(t, t.Context(), p)
 	s.want("end", `{"status":"stopped","exit_code":null}`)
-	if _, err := s.next(); err != io.EOF {
+	if _, err := s.next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("got %v, want the stream closed after end", err)
 	}
 
@@ -261,7 +262,7 @@ func TestLogFollowStreamsUntilStop(t *testing.T) {
 	s.want("end", `{"status":"stopped","exit_code":0}`)
 	for {
 		ev, err := s.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil || ev.comment != "keepalive" {
@@ -307,7 +308,7 @@ func TestLogFollowClientLeavingLeavesNothing(t *testing.T) {
 	rs.app.CloseTerminals()
 	for {
 		if _, err := s.next(); err != nil {
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				t.Fatalf("got %v, want the stream closed", err)
 			}
 			break
@@ -605,7 +606,7 @@ func TestCleanupRoute(t *testing.T) {
 	resp, body = rs.do(t, "POST", "/cleanup", admin, `{"max_age":"1m"}`)
 	wantError(t, resp, body, 409, "cleanup already running")
 	_ = lock.Release(t.Context())
-	resp, body = rs.do(t, "GET", "/metrics", "", nil)
+	_, body = rs.do(t, "GET", "/metrics", "", nil)
 	if !strings.Contains(string(body), "runnable_cleanup_deleted_drafts_total 1") {
 		t.Fatalf("got metrics without the deleted draft:\n%s", body)
 	}
