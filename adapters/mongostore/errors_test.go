@@ -20,7 +20,8 @@ import (
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,8 @@ func TestUnreachableServerRecovers(t *testing.T) {
 // proxy forwards connections on addr to target until the test ends.
 func proxy(t *testing.T, addr, target string) {
 	t.Helper()
-	l, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", addr)
 	if err != nil {
 		t.Skipf("cannot listen again on %s: %v", addr, err)
 	}
@@ -118,7 +120,8 @@ func proxy(t *testing.T, addr, target string) {
 			}
 			go func() {
 				defer c.Close()
-				b, err := net.Dial("tcp", target)
+				var d net.Dialer
+				b, err := d.DialContext(t.Context(), "tcp", target)
 				if err != nil {
 					return
 				}

@@ -135,7 +135,7 @@ func TestEmbeddedStoreSurvivesKill(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEmbeddedStoreSurvivesKill$", "-test.v")
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestEmbeddedStoreSurvivesKill$", "-test.v")
 	cmd.Env = append(os.Environ(), "MONGOSTORE_KILL_CHILD_DIR="+dir, "MONGO_URL=")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
