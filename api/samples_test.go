@@ -67,7 +67,7 @@ func TestScenarioResponsesValidate(t *testing.T) {
 				h.Set(tt.extra[i], tt.extra[i+1])
 			}
 			f := &failures{TB: t}
-			v.Check(f, httptest.NewRequest(tt.method, tt.target, nil), tt.status, h, []byte(tt.body))
+			v.Check(f, httptest.NewRequestWithContext(t.Context(), tt.method, tt.target, nil), tt.status, h, []byte(tt.body))
 			if tt.ok && len(f.msgs) > 0 {
 				t.Errorf("got failure %s, want none", f.msgs[0])
 			}

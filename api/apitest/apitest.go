@@ -375,15 +375,15 @@ func errorMessage(body []byte) string {
 // describe shortens kin-openapi's errors, which print whole schemas, to the
 // failing JSON pointers and reasons.
 func describe(err error) string {
-	var parts []string
-	for _, e := range flatten(err) {
-		parts = append(parts, e)
-	}
-	return strings.Join(parts, "; ")
+	return strings.Join(flatten(err), "; ")
 }
 
+// flatten walks the error tree node by node: each node's own type decides
+// how it prints, so it switches on the concrete type instead of using
+// errors.As, which would skip a node's Reason to reach a wrapped one (and
+// openapi3.MultiError.As picks only its first match).
 func flatten(err error) []string {
-	switch e := err.(type) {
+	switch e := err.(type) { //nolint:errorlint // a structural walk, see above
 	case nil:
 		return nil
 	case openapi3.MultiError:

@@ -33,7 +33,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 
 func (r *recorder) Fatalf(format string, args ...any) {
 	r.Errorf(format, args...)
-	r.TB.FailNow()
+	r.FailNow()
 }
 
 // The draft of scenario 19: a fresh fork of template T.
@@ -151,7 +151,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := apitest.New(t)
 			rec := &recorder{TB: t}
-			req := httptest.NewRequest(tt.method, tt.target, nil)
+			req := httptest.NewRequestWithContext(t.Context(), tt.method, tt.target, nil)
 			if tt.method == http.MethodOptions {
 				req.Header.Set("Access-Control-Request-Method", "GET")
 			}
@@ -177,7 +177,7 @@ func TestCovered(t *testing.T) {
 		"/users/me/runnables/x/files/archive", "/users/me/runnables/x/files/abc",
 		"/users/51cf6ae257ee61f13f000002/runnables/x/files/archive", "/images/x/votes",
 	} {
-		v.Check(t, httptest.NewRequest("GET", target, nil), 404, jsonHdr(), []byte(`{"code":404,"message":"runnable not found"}`))
+		v.Check(t, httptest.NewRequestWithContext(t.Context(), "GET", target, nil), 404, jsonHdr(), []byte(`{"code":404,"message":"runnable not found"}`))
 	}
 	want := []string{
 		"GET /images/{id}/votes",
@@ -199,7 +199,7 @@ func TestConcurrentChecks(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			req := httptest.NewRequest("GET", fmt.Sprintf("/users/me/runnables/d%d", i), nil)
+			req := httptest.NewRequestWithContext(t.Context(), "GET", fmt.Sprintf("/users/me/runnables/d%d", i), nil)
 			v.Check(t, req, 200, jsonHdr(), []byte(draft19))
 		})
 	}
@@ -232,7 +232,11 @@ func TestRoundTripper(t *testing.T) {
 	rec := &recorder{TB: t}
 	client := &http.Client{Transport: v.RoundTripper(rec, nil)}
 	get := func(path string) string {
-		resp, err := client.Get(srv.URL + path)
+		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +269,7 @@ func TestRoundTripperKeepsWebSocketsWorking(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }() // after Close it only frees the connection
 		_ = wsjson.Write(r.Context(), c, map[string]any{"type": "ready", "shell": "/bin/sh", "cols": 80, "rows": 24})
 		_ = c.Close(websocket.StatusNormalClosure, "")
 	}))
@@ -273,12 +277,13 @@ func TestRoundTripperKeepsWebSocketsWorking(t *testing.T) {
 
 	v := apitest.New(t)
 	client := &http.Client{Transport: v.RoundTripper(t, nil)}
+	//nolint:bodyclose // coder/websocket owns the handshake body: "You never need to close resp.Body yourself"
 	c, _, err := websocket.Dial(t.Context(), srv.URL+"/users/me/runnables/x/terminal?access_token=t",
 		&websocket.DialOptions{HTTPClient: client})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }() // the test's end; nothing to report
 	var msg map[string]any
 	if err := wsjson.Read(t.Context(), c, &msg); err != nil {
 		t.Fatal(err)
