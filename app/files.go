@@ -54,7 +54,6 @@ var (
 	errPathMissing   = domain.E(domain.ErrNotFound, "path does not exist")
 	errExists        = domain.E(domain.ErrConflict, "resource already exists")
 	errFileTooLarge  = domain.E(domain.ErrTooLarge, "file too large")
-	errEscape        = domain.E(domain.ErrInvalid, "path must stay inside the runnable root")
 	errNotEmpty      = domain.E(domain.ErrConflict, "directory is not empty")
 	errArchiveTooBig = domain.E(domain.ErrTooLarge, "archive too large")
 )

@@ -155,7 +155,7 @@ func scanArchive(r io.ReadSeeker) (*archiveScan, error) {
 	entries := 0
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -241,7 +241,7 @@ func (a *App) importContextArchive(ctx context.Context, archive io.ReadSeeker, s
 func reroot(tr *tar.Reader, tw *tar.Writer, prefix string) error {
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
