@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -134,10 +135,10 @@ func TestSaveStateMachine(t *testing.T) {
 	if err := d.BeginSave(SaveNew, img, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.BeginSave(SaveNew, img, now); err != ErrSaveInProgress {
+	if err := d.BeginSave(SaveNew, img, now); !errors.Is(err, ErrSaveInProgress) {
 		t.Fatalf("got %v, want a save in progress", err)
 	}
-	if err := d.CheckMutable(); err != ErrSaveInProgress {
+	if err := d.CheckMutable(); !errors.Is(err, ErrSaveInProgress) {
 		t.Fatalf("got %v, want mutations refused while saving", err)
 	}
 	d.FailSave("commit failed", now)
