@@ -84,7 +84,8 @@ func registerServer(lc fx.Lifecycle, cfg Config, log *slog.Logger, a *app.App, s
 				log.Info("recovered interrupted saves", "count", n)
 			}
 			addr := net.JoinHostPort(cfg.ListenAddr, strconv.Itoa(cfg.Port))
-			ln, err := net.Listen("tcp", addr)
+			var lc net.ListenConfig
+			ln, err := lc.Listen(ctx, "tcp", addr)
 			if err != nil {
 				return badInput{fmt.Errorf("listen %s: %w", addr, err)}
 			}
