@@ -184,6 +184,7 @@ func (t *termSession) run() {
 	}()
 	readDone := make(chan error, 1)
 	go func() { readDone <- t.pumpInput(ctx) }()
+	inputDone := false // set once readDone has been received from
 
 	select {
 	case <-term.Done():
@@ -202,6 +203,7 @@ func (t *termSession) run() {
 			_ = t.conn.Close(code, reason)
 		}
 	case err := <-readDone:
+		inputDone = true
 		// the client closed, sent a frame over the limit (the library
 		// answered 1009) or broke the protocol
 		if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
@@ -213,6 +215,9 @@ func (t *termSession) run() {
 	cancel()
 	_ = t.conn.CloseNow()
 	<-outDone
+	if inputDone {
+		return
+	}
 	select {
 	// only waits for the input pump: its error after CloseNow is moot
 	case <-readDone: //nolint:errcheck // deliberate discard; `case _ = <-readDone` trips staticcheck S1005
