@@ -367,25 +367,17 @@ func (a *App) UntagChannel(ctx context.Context, caller *domain.User, id, tagID s
 // ensureCategory finds a category by alias or creates it; concurrent
 // callers with one new name end up with the same category.
 func (a *App) ensureCategory(ctx context.Context, name string) (*domain.Category, error) {
-	for attempt := 0; attempt < 3; attempt++ {
+	return findOrCreate(ctx, func() (*domain.Category, bool, error) {
 		c, err := a.findCategory(ctx, name)
-		if err != nil || c != nil {
-			return c, err
-		}
+		return c, c != nil, err
+	}, func() (*domain.Category, error) {
 		n := strings.TrimSpace(name)
-		c, err = domain.NewCategory(a.IDs.NewID(), &n, nil, a.now())
+		c, err := domain.NewCategory(a.IDs.NewID(), &n, nil, a.now())
 		if err != nil {
 			return nil, err
 		}
-		err = a.Categories.Create(ctx, c)
-		if err == nil {
-			return c, nil
-		}
-		if !errors.Is(err, domain.ErrConflict) {
-			return nil, err
-		}
-	}
-	return nil, domain.ErrCategoryTaken
+		return c, a.Categories.Create(ctx, c)
+	}, domain.ErrCategoryTaken)
 }
 
 // ListCategories lists categories by name; name filters by alias (spec

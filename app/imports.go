@@ -188,24 +188,16 @@ func (a *App) EnsureChannel(ctx context.Context, name string) (*domain.Channel, 
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; attempt < 3; attempt++ {
+	return findOrCreate(ctx, func() (*domain.Channel, bool, error) {
 		ch, err := a.Channels.FindByAlias(ctx, strings.ToLower(n))
-		if err == nil {
-			return ch, nil
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, false, nil
 		}
-		if !errors.Is(err, domain.ErrNotFound) {
-			return nil, err
-		}
-		ch = domain.NewChannel(a.IDs.NewID(), n, "", a.now())
-		err = a.Channels.Create(ctx, ch)
-		if err == nil {
-			return ch, nil
-		}
-		if !errors.Is(err, domain.ErrConflict) {
-			return nil, err
-		}
-	}
-	return nil, domain.E(domain.ErrConflict, "channel with name already exists")
+		return ch, err == nil, err
+	}, func() (*domain.Channel, error) {
+		ch := domain.NewChannel(a.IDs.NewID(), n, "", a.now())
+		return ch, a.Channels.Create(ctx, ch)
+	}, domain.E(domain.ErrConflict, "channel with name already exists"))
 }
 
 // findInTar returns the content of a root-level file, or nil; a tar with a
