@@ -105,6 +105,17 @@ func BenchmarkPublishing(b *testing.B) {
 					_, err := e.app.GetImagePage(ctx, e.user, e.hot.Short())
 					return err
 				}},
+				{"ImageTags/add+remove", func() error {
+					// A tag on a new channel, added to and removed from
+					// images spread over the catalogue.
+					e.next++
+					id := e.images[(e.next*7919)%len(e.images)]
+					tag := domain.Tag{ID: system.NewIDs().NewID(), Channel: system.NewIDs().NewID(), Name: "bench"}
+					if err := e.app.ImageTags.AddTag(ctx, id, tag, 100); err != nil {
+						return err
+					}
+					return e.app.ImageTags.RemoveTag(ctx, id, tag.ID)
+				}},
 			}
 			for _, c := range cases {
 				b.Run(c.name, func(b *testing.B) {
@@ -129,6 +140,9 @@ type benchEnv struct {
 	hot   domain.ID // an image with votes and comments
 	owner domain.ID // hot's owner
 	cache ports.FeedCache
+
+	images []domain.ID // every image, in creation order
+	next   int         // the tag benchmark's position in images
 }
 
 // newBenchEnv opens the backend (url "-": in-memory fakes; "": embedded
@@ -234,6 +248,9 @@ func (e *benchEnv) fill(b *testing.B) {
 		b.Fatal(err)
 	}
 	e.hot, e.owner = imgs[0].ID, imgs[0].Owner
+	for _, img := range imgs {
+		e.images = append(e.images, img.ID)
+	}
 	for i, u := range users[2:] {
 		if err := e.app.Votes.Create(ctx, &domain.Vote{ID: ids.NewID(), User: u.ID, Image: e.hot, Created: now}); err != nil {
 			b.Fatal(err)
