@@ -16,14 +16,16 @@ var _ ports.Users = (*Users)(nil)
 // case-insensitively among users that have them, as the store's unique
 // indexes make them.
 type Users struct {
-	mu     sync.RWMutex
-	byID   map[domain.ID]*domain.User
-	faults faults
+	mu      sync.RWMutex
+	byID    map[domain.ID]*domain.User
+	byEmail map[string]domain.ID // lower-cased email -> id
+	byName  map[string]domain.ID // lower-cased username -> id
+	faults  faults
 }
 
 // NewUsers returns an empty user store.
 func NewUsers() *Users {
-	return &Users{byID: map[domain.ID]*domain.User{}}
+	return &Users{byID: map[domain.ID]*domain.User{}, byEmail: map[string]domain.ID{}, byName: map[string]domain.ID{}}
 }
 
 // FailNext makes the next call of method (e.g. "Create") return err.
@@ -37,24 +39,41 @@ func cloneUser(u *domain.User) *domain.User {
 
 // conflict checks u's email and username against every other user.
 func (s *Users) conflict(u *domain.User) error {
-	email, name := strings.ToLower(u.Email), strings.ToLower(u.Username)
-	for id, o := range s.byID {
-		if id == u.ID {
-			continue
-		}
-		if email != "" && strings.ToLower(o.Email) == email {
+	if email := strings.ToLower(u.Email); email != "" {
+		if id, ok := s.byEmail[email]; ok && id != u.ID {
 			return domain.E(domain.ErrConflict, "user with email already exists")
 		}
 	}
-	for id, o := range s.byID {
-		if id == u.ID {
-			continue
-		}
-		if name != "" && strings.ToLower(o.Username) == name {
+	if name := strings.ToLower(u.Username); name != "" {
+		if id, ok := s.byName[name]; ok && id != u.ID {
 			return domain.E(domain.ErrConflict, "user with username already exists")
 		}
 	}
 	return nil
+}
+
+// put stores u, replacing the index entries of the user it replaces.
+func (s *Users) put(u *domain.User) {
+	if old, ok := s.byID[u.ID]; ok {
+		s.unindex(old)
+	}
+	c := cloneUser(u)
+	s.byID[u.ID] = c
+	if e := strings.ToLower(c.Email); e != "" {
+		s.byEmail[e] = c.ID
+	}
+	if n := strings.ToLower(c.Username); n != "" {
+		s.byName[n] = c.ID
+	}
+}
+
+func (s *Users) unindex(u *domain.User) {
+	if e := strings.ToLower(u.Email); e != "" && s.byEmail[e] == u.ID {
+		delete(s.byEmail, e)
+	}
+	if n := strings.ToLower(u.Username); n != "" && s.byName[n] == u.ID {
+		delete(s.byName, n)
+	}
 }
 
 // Create inserts u.
@@ -70,7 +89,7 @@ func (s *Users) Create(ctx context.Context, u *domain.User) error {
 	if err := s.conflict(u); err != nil {
 		return err
 	}
-	s.byID[u.ID] = cloneUser(u)
+	s.put(u)
 	return nil
 }
 
@@ -101,17 +120,49 @@ func (s *Users) Update(ctx context.Context, u *domain.User) error {
 	if err := s.conflict(u); err != nil {
 		return err
 	}
-	s.byID[u.ID] = cloneUser(u)
+	s.put(u)
 	return nil
 }
 
-func (s *Users) find(match func(*domain.User) bool) (*domain.User, error) {
+// Delete removes the user (not part of ports.Users, whose users are only
+// ever marked deleted: the mirror drops a user its backing store no longer
+// has). ErrNotFound.
+func (s *Users) Delete(ctx context.Context, id domain.ID) error {
+	if err := s.faults.take("Delete"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.byID[id]
+	if !ok {
+		return domain.ErrUserNotFound
+	}
+	s.unindex(u)
+	delete(s.byID, id)
+	return nil
+}
+
+// All returns a copy of every user, deleted ones included (not part of
+// ports.Users).
+func (s *Users) All(ctx context.Context) ([]*domain.User, error) {
+	if err := s.faults.take("All"); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	out := make([]*domain.User, 0, len(s.byID))
 	for _, u := range s.byID {
-		if match(u) {
-			return cloneUser(u), nil
-		}
+		out = append(out, cloneUser(u))
+	}
+	return out, nil
+}
+
+// find returns the user idx maps key to.
+func (s *Users) find(idx map[string]domain.ID, key string) (*domain.User, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if u, ok := s.byID[idx[key]]; ok && key != "" {
+		return cloneUser(u), nil
 	}
 	return nil, domain.ErrUserNotFound
 }
@@ -121,11 +172,7 @@ func (s *Users) FindByEmail(ctx context.Context, email string) (*domain.User, er
 	if err := s.faults.take("FindByEmail"); err != nil {
 		return nil, err
 	}
-	e := strings.ToLower(email)
-	if e == "" {
-		return nil, domain.ErrUserNotFound
-	}
-	return s.find(func(u *domain.User) bool { return strings.ToLower(u.Email) == e })
+	return s.find(s.byEmail, strings.ToLower(email))
 }
 
 // FindByUsername matches case-insensitively, deleted users included.
@@ -133,11 +180,7 @@ func (s *Users) FindByUsername(ctx context.Context, username string) (*domain.Us
 	if err := s.faults.take("FindByUsername"); err != nil {
 		return nil, err
 	}
-	n := strings.ToLower(username)
-	if n == "" {
-		return nil, domain.ErrUserNotFound
-	}
-	return s.find(func(u *domain.User) bool { return strings.ToLower(u.Username) == n })
+	return s.find(s.byName, strings.ToLower(username))
 }
 
 // List returns non-deleted users filtered by ids and username, ordered by
@@ -156,11 +199,27 @@ func (s *Users) List(ctx context.Context, ids []domain.ID, username string, p po
 	name := strings.ToLower(username)
 	s.mu.RLock()
 	var all []*domain.User
-	for _, u := range s.byID {
+	add := func(u *domain.User) {
 		if u.Deleted || (want != nil && !want[u.ID]) || (name != "" && strings.ToLower(u.Username) != name) {
-			continue
+			return
 		}
 		all = append(all, cloneUser(u))
+	}
+	switch {
+	case name != "": // at most one user has the name
+		if u, ok := s.byID[s.byName[name]]; ok {
+			add(u)
+		}
+	case want != nil && len(want) < len(s.byID):
+		for id := range want {
+			if u, ok := s.byID[id]; ok {
+				add(u)
+			}
+		}
+	default:
+		for _, u := range s.byID {
+			add(u)
+		}
 	}
 	s.mu.RUnlock()
 	sort.Slice(all, func(i, j int) bool {

@@ -12,3 +12,6 @@ func (m *Images) All(ctx context.Context) ([]*domain.Image, error) { return m.c.
 
 // All returns a copy of every draft the mirror holds.
 func (m *Drafts) All(ctx context.Context) ([]*domain.Draft, error) { return m.c.index().All(ctx) }
+
+// All returns a copy of every user the mirror holds.
+func (m *Users) All(ctx context.Context) ([]*domain.User, error) { return m.c.index().All(ctx) }

@@ -325,6 +325,20 @@ func (s *Users) List(ctx context.Context, ids []domain.ID, username string, p po
 	return out, total, nil
 }
 
+// All returns every user, deleted ones included: the load of the
+// in-memory mirror (adapters/mirror). Not part of ports.Users.
+func (s *Users) All(ctx context.Context) ([]*domain.User, error) {
+	docs, err := findAll[userDoc](ctx, s.c, bson.D{}, options.Find())
+	if err != nil {
+		return nil, translate(err, "all users", nil, nil)
+	}
+	out := make([]*domain.User, len(docs))
+	for i := range docs {
+		out[i] = docs[i].user()
+	}
+	return out, nil
+}
+
 // maxLookups bounds the _id lookups a listing by ids makes instead of a
 // scan on FerretDB (each about 0.4 ms; a scan of 1,000 users about 20 ms).
 const maxLookups = 100

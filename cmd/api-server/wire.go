@@ -38,8 +38,9 @@ type infra struct {
 	redis      *redisstore.Store
 	containers ports.Containers
 	channels   ports.Channels
-	// images and drafts are the store's, or on the embedded store the
-	// in-memory mirror over them once prepareStore ran.
+	// users, images and drafts are the store's, or on the embedded store
+	// the in-memory mirror over them once prepareStore ran.
+	users  ports.Users
 	images imageStore
 	drafts draftStore
 }
@@ -177,7 +178,7 @@ func httpConfig(cfg Config) httpapi.Config {
 func newApp(inf *infra, log *slog.Logger, cfg Config, rec app.Recorder) *app.App {
 	return app.New(app.Deps{
 		Metrics: rec,
-		Users:   inf.store.Users(), Images: inf.images, Drafts: inf.drafts, Files: inf.store.Files(),
+		Users:   inf.users, Images: inf.images, Drafts: inf.drafts, Files: inf.store.Files(),
 		Channels: inf.channels, Tokens: inf.redis.Tokens(), Limiter: inf.redis.RateLimiter(), Locks: inf.redis.Locks(),
 		Containers: inf.containers, Clock: system.Clock{}, IDs: system.NewIDs(), Logger: log,
 		ImageTags: inf.images, DraftTags: inf.drafts, Categories: inf.store.Categories(),
@@ -201,16 +202,16 @@ func openInfra(ctx context.Context, cfg Config) (*infra, error) {
 		return nil, err
 	}
 	inf.channels = inf.store.Channels()
-	inf.images, inf.drafts = inf.store.Images(), inf.store.Drafts()
+	inf.users, inf.images, inf.drafts = inf.store.Users(), inf.store.Images(), inf.store.Drafts()
 	return inf, nil
 }
 
 // prepareStore applies the pending migrations when MIGRATE_ON_START is
 // set and then, on the embedded store only, puts the in-memory mirror in
-// front of the image and draft stores: the embedded store belongs to this
+// front of the user, image and draft stores: the embedded store belongs to this
 // process alone (its flock), while several replicas may share MONGO_URL
 // and would miss each other's writes (docs/adr/0007-embedded-store-mirror.md).
-// The mirror loads after the migrations, which rewrite images and drafts.
+// The mirrors load after the migrations, which rewrite images and drafts.
 func prepareStore(ctx context.Context, inf *infra, cfg Config, log *slog.Logger) error {
 	if cfg.MigrateOnStart {
 		if err := mongostore.Migrate(ctx, inf.store.DB()); err != nil {
@@ -220,7 +221,11 @@ func prepareStore(ctx context.Context, inf *infra, cfg Config, log *slog.Logger)
 	if !inf.store.Embedded() {
 		return nil
 	}
-	si, sd := inf.store.Images(), inf.store.Drafts()
+	su, si, sd := inf.store.Users(), inf.store.Images(), inf.store.Drafts()
+	users, err := mirror.NewUsers(ctx, su, su.All, log)
+	if err != nil {
+		return err
+	}
 	images, err := mirror.NewImages(ctx, si, si, si.All, log)
 	if err != nil {
 		return err
@@ -229,7 +234,7 @@ func prepareStore(ctx context.Context, inf *infra, cfg Config, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	inf.images, inf.drafts = images, drafts
+	inf.users, inf.images, inf.drafts = users, images, drafts
 	return nil
 }
 
