@@ -57,6 +57,7 @@ func TestBackend(t *testing.T) {
 		{"StartCmdAndEnvChange", testStartCmdChange},
 		{"StopRunningCmd", testStopRunning},
 		{"HoldKeepsState", testHoldKeepsState},
+		{"CommitStateNotInherited", testCommitStateNotInherited},
 		{"LogsTailAndFollow", testLogs},
 		{"Exec", testExec},
 		{"Security", testSecurity},
@@ -179,6 +180,52 @@ func testHoldKeepsState(t *testing.T, _ *docker.Client, b *dockerbackend.Backend
 	_, _, err = b.ReadTree(ctx, ports.Source{Container: id}, "/root/moved.txt", ports.TreeOptions{})
 	if !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("ReadTree of a file: got %v, want ErrNotFound", err)
+	}
+}
+
+// testCommitStateNotInherited: a container made from a commit of one whose
+// start_cmd ran carries its parent's state files in the image; it must not
+// run the parent's start_cmd on a hold start, nor report the parent's exit
+// code before its own first start.
+func testCommitStateNotInherited(t *testing.T, cli *docker.Client, b *dockerbackend.Backend, image string) {
+	ctx := t.Context()
+	parent := create(t, b, image)
+	must(t, b.Start(ctx, parent, ports.RunSpec{StartCmd: "echo ran >> /root/runs.txt; echo parent-ran; exit 7"}), "Start the parent")
+	st := waitDone(t, b, parent)
+	if st.ExitCode == nil || *st.ExitCode != 7 {
+		t.Fatalf("parent after start_cmd: got %s, want exit 7", stateString(st, nil))
+	}
+	ref := domain.ImageRef(randomID(t), 1)
+	t.Cleanup(func() { removeImage(t, cli, ref) })
+	must(t, b.Commit(ctx, parent, ref), "Commit the running parent")
+
+	child := create(t, b, ref)
+	want := func(what string) {
+		t.Helper()
+		st, err := b.Inspect(ctx, child)
+		if err != nil || st.Running || st.CmdDone || st.ExitCode != nil {
+			t.Errorf("%s: got %s, want stopped, not done, no exit code", what, stateString(st, err))
+		}
+	}
+	want("child after Create")
+	// Hold starts (exec-based file operations on the stopped container).
+	must(t, b.Move(ctx, child, "/root/hello.txt", "/root/moved.txt"), "Move in the child")
+	must(t, b.RemovePath(ctx, child, "/root/sub"), "RemovePath in the child")
+	want("child after hold starts")
+	data, err := b.ReadFile(ctx, ports.Source{Container: child}, "/root/runs.txt")
+	if err != nil || string(data) != "ran\n" {
+		t.Errorf("runs.txt of the child after hold starts: got %q, %v; want %q (start_cmd not run again)", data, err, "ran\n")
+	}
+	lines, err := b.Logs(ctx, child, 100)
+	must(t, err, "Logs of the child")
+	if strings.Contains(logText(lines), "parent-ran") {
+		t.Errorf("Logs of the child after hold starts: got %q, want no output of the parent's start_cmd", logText(lines))
+	}
+	// Its own first start reports its own status.
+	must(t, b.Start(ctx, child, ports.RunSpec{StartCmd: "exit 5"}), "Start the child")
+	st = waitDone(t, b, child)
+	if !st.Running || st.ExitCode == nil || *st.ExitCode != 5 {
+		t.Errorf("child after its start_cmd: got %s, want running (idle), exit 5", stateString(st, nil))
 	}
 }
 

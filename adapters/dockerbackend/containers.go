@@ -18,7 +18,10 @@ import (
 
 // Create makes a stopped container for a draft (spec §4.7). The draft's
 // env is not baked into the container: each Start writes it for start_cmd,
-// so that env changes take effect and commits do not carry it.
+// so that env changes take effect and commits do not carry it. Nothing is
+// written into the container: the state files it may have inherited from
+// its image do not carry its fresh nonce, so they are ignored until the
+// first start writes its own.
 func (b *Backend) Create(ctx context.Context, spec ports.ContainerSpec) (string, error) {
 	if err := b.init(ctx); err != nil {
 		return "", err
@@ -29,8 +32,7 @@ func (b *Backend) Create(ctx context.Context, spec ports.ContainerSpec) (string,
 	if spec.WorkDir != "" && !path.IsAbs(spec.WorkDir) {
 		return "", domain.E(domain.ErrInvalid, "working directory must be absolute")
 	}
-	launch, err := launchScript("", spec.Env)
-	if err != nil {
+	if _, err := launchScript("", spec.Env); err != nil {
 		return "", err
 	}
 	img, err := b.client.InspectImage(spec.Image)
@@ -51,7 +53,7 @@ func (b *Backend) Create(ctx context.Context, spec ports.ContainerSpec) (string,
 	c, err := b.client.CreateContainer(docker.CreateContainerOptions{
 		Config: &docker.Config{
 			Image:      spec.Image,
-			Entrypoint: supervisorEntrypoint,
+			Entrypoint: supervisorEntrypoint(newNonce()),
 			Cmd:        cmd,
 			WorkingDir: spec.WorkDir,
 			Hostname:   b.cfg.Hostname,
@@ -63,11 +65,6 @@ func (b *Backend) Create(ctx context.Context, spec ports.ContainerSpec) (string,
 	})
 	if err != nil {
 		return "", b.fail(err, msgImageNotFound)
-	}
-	files := map[string][]byte{modeFile: []byte(modeHold), launchFile: launch, statusFile: nil}
-	if err := b.upload(ctx, c.ID, "/", stateTar(files)); err != nil {
-		_ = b.client.RemoveContainer(docker.RemoveContainerOptions{ID: c.ID, Force: true, Context: context.WithoutCancel(ctx)})
-		return "", err
 	}
 	return c.ID, nil
 }
@@ -122,6 +119,14 @@ func (b *Backend) upload(ctx context.Context, id, dir string, tarball []byte) er
 	return b.fail(err, msgContainerNotFound)
 }
 
+// nonceOf returns the nonce of a draft container (see containerNonce).
+func nonceOf(c *docker.Container) string {
+	if c.Config == nil {
+		return ""
+	}
+	return containerNonce(c.Config.Entrypoint)
+}
+
 // inspect returns the engine's view of a container.
 func (b *Backend) inspect(ctx context.Context, id string) (*docker.Container, error) {
 	c, err := b.client.InspectContainerWithOptions(docker.InspectContainerOptions{ID: id, Context: ctx})
@@ -155,10 +160,11 @@ func (b *Backend) Start(ctx context.Context, id string, run ports.RunSpec) error
 			return err
 		}
 	}
-	files := map[string][]byte{modeFile: []byte(modeRun), launchFile: launch, statusFile: nil}
+	nonce := nonceOf(c)
+	files := map[string][]byte{modeFile: stateLine(modeRun, nonce), launchFile: launch, statusFile: nil}
 	if run.StartCmd == "" {
-		files[modeFile] = []byte(modeIdle)
-		files[statusFile] = []byte("done")
+		files[modeFile] = stateLine(modeIdle, nonce)
+		files[statusFile] = stateLine("done", nonce)
 	}
 	if err := b.upload(ctx, id, "/", stateTar(files)); err != nil {
 		return err
@@ -241,7 +247,7 @@ func (b *Backend) Inspect(ctx context.Context, id string) (ports.ContainerState,
 	if err != nil {
 		return ports.ContainerState{}, err
 	}
-	rs := parseRunState(files)
+	rs := parseRunState(files, nonceOf(c))
 	if rs.mode == modeHold {
 		st.Running = false
 	}
@@ -322,11 +328,14 @@ func (b *Backend) hold(ctx context.Context, id string) (release func(), err erro
 		if err != nil {
 			return nil, err
 		}
-		if parseRunState(files).mode != modeHold {
+		if parseRunState(files, nonceOf(c)).mode != modeHold {
 			return unlock, nil
 		}
 	} else {
-		if err := b.upload(ctx, id, "/", stateTar(map[string][]byte{modeFile: []byte(modeHold)})); err != nil {
+		// Only the mode: the status of the draft's last run stays (and a
+		// status inherited from the image stays ignored).
+		mode := stateLine(modeHold, nonceOf(c))
+		if err := b.upload(ctx, id, "/", stateTar(map[string][]byte{modeFile: mode})); err != nil {
 			return nil, err
 		}
 		if err := b.start(ctx, id); err != nil {

@@ -33,6 +33,16 @@
 //   - status: "" (not finished), "done" (empty start_cmd) or "exit N",
 //     written by the supervisor when start_cmd exits.
 //
+// Create writes nothing into the container. A committed image carries its
+// parent container's /.runnable (a mode "run", an "exit N" status), so each
+// container gets a random nonce at creation, as the supervisor's first
+// argument (part of the fixed configuration, not of commits, whose
+// entrypoint is reset): the adapter and the supervisor end every mode and
+// status line with it, the supervisor treats a mode without its nonce as
+// "hold" and Inspect ignores a mode or status without it, so state files
+// inherited from the image are never obeyed nor reported. Containers made
+// before nonces existed keep the lines without one.
+//
 // The draft's env is thus not part of the container's configuration (nor of
 // its commits); terminals get it through ExecSpec.Env. The supervisor runs
 // launch in the background with its output as the container log; on SIGTERM

@@ -3,6 +3,8 @@ package dockerbackend
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sort"
@@ -17,7 +19,13 @@ import (
 // supervisor exchange the run's command, environment and status.
 const stateDir = "/.runnable"
 
-// Files of stateDir.
+// Files of stateDir. Each line the adapter or the supervisor writes ends
+// with the container's nonce (see containerNonce), so that files a
+// container inherits from its image (a commit of another container, which
+// had its own nonce) are told apart from its own: a mode without the
+// container's nonce means "hold", a status without it "never ran".
+// Containers made before the nonce existed (supervisorArg not followed by
+// a nonce) write and read the lines without it.
 const (
 	// modeFile holds "run" (run launchFile), "idle" (empty start_cmd) or
 	// "hold" (a maintenance start of the adapter: run nothing).
@@ -47,9 +55,14 @@ const (
 // exit cleanly; the exit status is then recorded before the supervisor
 // exits. When start_cmd exits by itself the status is recorded and the
 // supervisor idles until stopped. Idle and hold mode just wait for SIGTERM.
+// $1 is the container's nonce: a mode file that does not end with it was
+// not written for this container (it came with the image) and means hold.
 const supervisor = `R=` + stateDir + `
+N=$1
 mode=hold
-[ -r $R/mode ] && read -r mode < $R/mode
+n=
+[ -r $R/mode ] && read -r mode n < $R/mode
+[ "$n" = "$N" ] || mode=hold
 stop=
 trap 'stop=1' TERM INT
 if [ "$mode" = run ] && [ -z "$stop" ]; then
@@ -58,16 +71,63 @@ if [ "$mode" = run ] && [ -z "$stop" ]; then
   trap 'stop=1; kill -TERM -1 2>/dev/null' TERM INT
   wait $child; s=$?
   if [ -n "$stop" ]; then wait $child; s2=$?; [ $s2 = 127 ] || s=$s2; fi
-  echo "exit $s" > $R/status
+  echo "exit $s $N" > $R/status
 fi
 trap 'kill -TERM -1 2>/dev/null; exit 0' TERM INT
 [ -n "$stop" ] && exit 0
 while :; do sleep 3600 & wait $!; done
 `
 
-// supervisorEntrypoint is the Entrypoint of every draft container; the
-// image's own Cmd follows as ignored arguments, so that a commit keeps it.
-var supervisorEntrypoint = []string{"/bin/sh", "-c", supervisor, "runnable-supervisor"}
+// supervisorArg is the supervisor's $0, which marks its entrypoint.
+const supervisorArg = "runnable-supervisor"
+
+// supervisorEntrypoint is the Entrypoint of a draft container with the
+// given nonce ($1). The nonce is part of the container's configuration,
+// fixed at creation and not carried by a commit (which resets the
+// entrypoint); the image's own Cmd follows as ignored arguments, so that
+// a commit keeps it.
+func supervisorEntrypoint(nonce string) []string {
+	return []string{"/bin/sh", "-c", supervisor, supervisorArg, nonce}
+}
+
+// newNonce returns a fresh container nonce.
+func newNonce() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// containerNonce returns the nonce in a container's entrypoint; "" for a
+// container made before nonces (whose supervisor ignores them).
+func containerNonce(entrypoint []string) string {
+	if len(entrypoint) >= 5 && entrypoint[3] == supervisorArg {
+		return entrypoint[4]
+	}
+	return ""
+}
+
+// stateLine renders a line of modeFile or statusFile for a container.
+func stateLine(value, nonce string) []byte {
+	if nonce == "" {
+		return []byte(value + "\n")
+	}
+	return []byte(value + " " + nonce + "\n")
+}
+
+// ownLine returns the value of a state file's line if it was written for
+// the container with this nonce: the line must end with " <nonce>", or
+// carry no nonce when the container has none.
+func ownLine(data []byte, nonce string) (string, bool) {
+	line := strings.TrimSpace(string(data))
+	if nonce == "" {
+		return line, true
+	}
+	v, ok := strings.CutSuffix(line, " "+nonce)
+	if !ok {
+		return "", false
+	}
+	return strings.TrimSpace(v), true
+}
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -103,10 +163,16 @@ type runState struct {
 	exitCode *int
 }
 
-// parseRunState reads the files of stateDir (name -> content).
-func parseRunState(files map[string][]byte) runState {
-	rs := runState{mode: strings.TrimSpace(string(files[modeFile]))}
-	status := strings.TrimSpace(string(files[statusFile]))
+// parseRunState reads the files of stateDir (name -> content) of the
+// container with this nonce. A mode not written for it is hold (what its
+// supervisor makes of it), a status not written for it is none.
+func parseRunState(files map[string][]byte, nonce string) runState {
+	mode, ok := ownLine(files[modeFile], nonce)
+	if !ok {
+		mode = modeHold
+	}
+	rs := runState{mode: mode}
+	status, _ := ownLine(files[statusFile], nonce)
 	switch {
 	case status == "done":
 		rs.done = true
