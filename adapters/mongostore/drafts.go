@@ -140,6 +140,9 @@ type Drafts struct {
 	c   *mongo.Collection
 	srv *server
 	g   guard
+	// exclusive: this process is the only writer (the embedded store, set
+	// by Open); tag changes then write by _id alone (tags.go).
+	exclusive bool
 }
 
 // NewDrafts returns the draft store of db.

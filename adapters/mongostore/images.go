@@ -112,6 +112,9 @@ type Images struct {
 	srv  *server
 	keys *uniqueKeys
 	g    guard
+	// exclusive: this process is the only writer (the embedded store, set
+	// by Open); tag changes then write by _id alone (tags.go).
+	exclusive bool
 }
 
 // NewImages returns the image store of db.

@@ -42,6 +42,18 @@ func TestDraftTagsContract(t *testing.T) {
 	porttest.DraftTags(t, func(t *testing.T) porttest.DraftTagStore { return mongostore.NewDrafts(migrated(t)) })
 }
 
+// The embedded store's tag changes write by _id alone under the document
+// lock (tags.go). Each test's database has no other writer, so the same
+// suites, concurrent tagging included, hold for them on any server.
+
+func TestImageTagsContractExclusive(t *testing.T) {
+	porttest.ImageTags(t, func(t *testing.T) porttest.ImageTagStore { return mongostore.ExclusiveImages(migrated(t)) })
+}
+
+func TestDraftTagsContractExclusive(t *testing.T) {
+	porttest.DraftTags(t, func(t *testing.T) porttest.DraftTagStore { return mongostore.ExclusiveDrafts(migrated(t)) })
+}
+
 // TestPublishingIndexes checks that migration 4 leaves the indexes the
 // publishing queries need and, on MongoDB (MONGO_URL), that each listed
 // query's winning plan uses one. FerretDB v1 plans every filter but a bare

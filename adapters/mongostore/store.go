@@ -98,6 +98,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	s.users, s.images, s.drafts, s.files = NewUsers(s.db), NewImages(s.db), NewDrafts(s.db), NewFiles(s.db)
+	// The embedded store's flock makes this process its only writer.
+	s.images.exclusive, s.drafts.exclusive = s.server != nil, s.server != nil
 	s.pub = newPublishing(s.db)
 	return s, nil
 }

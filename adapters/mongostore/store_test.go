@@ -3,6 +3,7 @@ package mongostore_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -121,6 +122,39 @@ func TestEmbeddedStoreRefusesASecondProcess(t *testing.T) {
 	_, err := mongostore.Open(t.Context(), mongostore.Config{DataDir: dir})
 	if err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Errorf("second Open of %s: got error %v, want it in use", dir, err)
+	}
+}
+
+// TestEmbeddedStoreTagsWriteByID checks that the embedded store, which
+// its flock gives to this process alone, makes tag changes that filter on
+// _id only (tags.go), and that they work.
+func TestEmbeddedStoreTagsWriteByID(t *testing.T) {
+	s := openEmbedded(t, t.TempDir())
+	defer s.Close(t.Context())
+	if img, dr := mongostore.Exclusive(s.Images(), s.Drafts()); !img || !dr {
+		t.Fatalf("embedded store: exclusive tag writes images %v drafts %v, want both", img, dr)
+	}
+	writeSeed(t, s)
+	ctx := t.Context()
+	tag := domain.Tag{ID: domain.ID{0x51, 9}, Channel: domain.ID{0x51, 10}, Name: "kept"}
+	if err := s.Images().AddTag(ctx, seedImage, tag, 10); err != nil {
+		t.Fatalf("AddTag: %v", err)
+	}
+	if err := s.Images().AddTag(ctx, seedImage, tag, 10); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("AddTag twice on one channel: got %v, want ErrConflict", err)
+	}
+	if err := s.Images().AddTag(ctx, domain.ID{0x51, 11}, tag, 10); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("AddTag to a missing image: got %v, want ErrNotFound", err)
+	}
+	img, err := s.Images().Get(ctx, seedImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !img.Published() || len(img.Tags) == 0 || img.Tags[len(img.Tags)-1] != tag {
+		t.Errorf("after AddTag: tags %v published %v", img.Tags, img.Published())
+	}
+	if err := s.Drafts().RemoveTag(ctx, seedDraft, tag.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("RemoveTag of an absent tag: got %v, want ErrNotFound", err)
 	}
 }
 
