@@ -12,6 +12,9 @@
 // miniredis in-process and, because miniredis keeps nothing on disk, records
 // token issues and revocations in an fsync'd journal under Config.DataDir
 // that is replayed at start (docs/adr/0003-embedded-redis-persistence.md).
+// The journal's in-memory copy of the live tokens then answers token
+// lookups and revocations, without a round trip to the embedded server;
+// with Config.URL (shared by replicas) they always go to Redis.
 // Rate-limit windows, locks and feeds are not journalled: losing them on a
 // restart is harmless.
 //

@@ -44,12 +44,19 @@ type journalEntry struct {
 }
 
 type journal struct {
-	mu      sync.Mutex
-	dir     string
-	f       *os.File // append-only handle, nil once closed
-	unlock  func() error
-	live    map[string]journalEntry // token hash -> entry
-	records int                     // records in the file
+	mu     sync.Mutex
+	dir    string
+	f      *os.File // append-only handle, nil once closed
+	unlock func() error
+	// live is every token issued and not revoked (token hash -> entry),
+	// expired ones until the next compaction. It is also the embedded
+	// store's token cache: Lookup reads it instead of asking Redis. Its
+	// writers hold mu and lmu; lookups hold only lmu, so that they do not
+	// wait for a write's fsync.
+	lmu     sync.RWMutex
+	live    map[string]journalEntry
+	closed  bool // under lmu
+	records int  // records in the file
 	// compactAfter is defaultCompactAfter; tests lower it.
 	compactAfter int
 	next         int // records at which the next write compacts
@@ -174,7 +181,9 @@ func (j *journal) issued(hash, user string, exp, now time.Time) error {
 	if err := j.appendLocked(record{op: 'T', hash: hash, user: user, exp: exp}); err != nil {
 		return err
 	}
+	j.lmu.Lock()
 	j.live[hash] = journalEntry{user: user, exp: exp}
+	j.lmu.Unlock()
 	return j.maybeCompactLocked(now)
 }
 
@@ -192,9 +201,11 @@ func (j *journal) revoked(now time.Time, hashes ...string) error {
 	if err := j.appendLocked(recs...); err != nil {
 		return err
 	}
+	j.lmu.Lock()
 	for _, h := range hashes {
 		delete(j.live, h)
 	}
+	j.lmu.Unlock()
 	return j.maybeCompactLocked(now)
 }
 
@@ -227,11 +238,13 @@ func (j *journal) maybeCompactLocked(now time.Time) error {
 // per live token: write a temporary file, sync it, rename it over the
 // journal and sync the directory, then reopen for appending.
 func (j *journal) compactLocked(now time.Time) error {
+	j.lmu.Lock()
 	for h, e := range j.live {
 		if !e.exp.After(now) {
 			delete(j.live, h)
 		}
 	}
+	j.lmu.Unlock()
 	var b strings.Builder
 	b.WriteString(journalHeader + "\n")
 	for h, e := range j.live {
@@ -270,9 +283,43 @@ func (j *journal) snapshot() map[string]journalEntry {
 	return m
 }
 
+// lookup returns the user of a live token that has not expired at now.
+// closed reports a closed journal, whose tokens are no longer served.
+func (j *journal) lookup(hash string, now time.Time) (user string, ok, closed bool) {
+	j.lmu.RLock()
+	defer j.lmu.RUnlock()
+	if j.closed {
+		return "", false, true
+	}
+	e, ok := j.live[hash]
+	if !ok || !e.exp.After(now) {
+		return "", false, false
+	}
+	return e.user, true, false
+}
+
+// tokensOf lists the hashes of user's live tokens that have not expired
+// at now, except keep.
+func (j *journal) tokensOf(user, keep string, now time.Time) (hashes []string, closed bool) {
+	j.lmu.RLock()
+	defer j.lmu.RUnlock()
+	if j.closed {
+		return nil, true
+	}
+	for h, e := range j.live {
+		if e.user == user && h != keep && e.exp.After(now) {
+			hashes = append(hashes, h)
+		}
+	}
+	return hashes, false
+}
+
 func (j *journal) close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.lmu.Lock()
+	j.closed = true
+	j.lmu.Unlock()
 	if j.f == nil {
 		return nil
 	}

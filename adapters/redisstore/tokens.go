@@ -23,7 +23,13 @@ const tokenLen = 43
 // Tokens stores access tokens as SHA-256 hashes: token:<hash> holds the
 // user's hex id with the TTL fixed at issue, and user_tokens:<user> is the
 // set of the user's hashes. In embedded mode every issue and revocation is
-// written to the token journal before Redis is changed.
+// written to the token journal before Redis is changed, and the journal's
+// in-memory copy of the live tokens answers Lookup, Revoke and RevokeAll:
+// this process owns the embedded server, so the journal holds every token
+// Redis does (issued here or replayed from it at start), and a lookup costs
+// a map read instead of a round trip over loopback TCP. Expiry is then the
+// expiry time recorded at issue, on the store's clock. With a remote Redis
+// (shared by several replicas) every call goes to Redis.
 type Tokens struct {
 	rdb     *redis.Client
 	journal *journal // nil unless embedded
@@ -82,6 +88,9 @@ func (t *Tokens) Lookup(ctx context.Context, token string) (domain.ID, error) {
 	if len(token) != tokenLen {
 		return domain.NilID, domain.ErrNotFound
 	}
+	if t.journal != nil {
+		return t.lookupJournal(ctx, hashToken(token))
+	}
 	v, err := t.rdb.Get(ctx, tokenKey(hashToken(token))).Result()
 	if err != nil {
 		if errors.Is(err, redis.Nil) {
@@ -96,6 +105,32 @@ func (t *Tokens) Lookup(ctx context.Context, token string) (domain.ID, error) {
 	return id, nil
 }
 
+// lookupJournal answers Lookup from the journal's live tokens (embedded
+// mode).
+func (t *Tokens) lookupJournal(ctx context.Context, hash string) (domain.ID, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.NilID, fmt.Errorf("look up token: redis: %w", err)
+	}
+	v, ok, closed := t.journal.lookup(hash, t.clock.Now())
+	if closed {
+		return domain.NilID, errClosed("look up token")
+	}
+	if !ok {
+		return domain.NilID, domain.ErrNotFound
+	}
+	id, ok := domain.ParseHex(v)
+	if !ok {
+		return domain.NilID, fmt.Errorf("redisstore: token maps to malformed user id %q", v)
+	}
+	return id, nil
+}
+
+// errClosed is the error of a call on a closed embedded store, as a closed
+// client gives it.
+func errClosed(op string) error {
+	return fmt.Errorf("%s: %w", op, domain.Wrap(domain.ErrUnavailable, "service unavailable", redis.ErrClosed))
+}
+
 // Revoke deletes one token; unknown tokens are not an error.
 // ErrUnavailable when Redis cannot be reached.
 func (t *Tokens) Revoke(ctx context.Context, token string) error {
@@ -103,6 +138,16 @@ func (t *Tokens) Revoke(ctx context.Context, token string) error {
 		return nil
 	}
 	hash := hashToken(token)
+	if t.journal != nil {
+		user, ok, closed := t.journal.lookup(hash, t.clock.Now())
+		if closed {
+			return errClosed("revoke token")
+		}
+		if !ok {
+			return nil
+		}
+		return t.revoke(ctx, user, hash)
+	}
 	user, err := t.rdb.Get(ctx, tokenKey(hash)).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil
@@ -117,13 +162,20 @@ func (t *Tokens) Revoke(ctx context.Context, token string) error {
 // ErrUnavailable when Redis cannot be reached.
 func (t *Tokens) RevokeAll(ctx context.Context, user domain.ID, keep string) error {
 	uid := user.Hex()
-	hashes, err := t.rdb.SMembers(ctx, userTokensKey(uid)).Result()
-	if err != nil {
-		return fmt.Errorf("revoke tokens: %w", translate(ctx, err))
-	}
 	kept := ""
 	if keep != "" {
 		kept = hashToken(keep)
+	}
+	if t.journal != nil {
+		hashes, closed := t.journal.tokensOf(uid, kept, t.clock.Now())
+		if closed {
+			return errClosed("revoke tokens")
+		}
+		return t.revoke(ctx, uid, hashes...)
+	}
+	hashes, err := t.rdb.SMembers(ctx, userTokensKey(uid)).Result()
+	if err != nil {
+		return fmt.Errorf("revoke tokens: %w", translate(ctx, err))
 	}
 	drop := hashes[:0]
 	for _, h := range hashes {
