@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"path"
@@ -144,12 +143,12 @@ func (b *Backend) lookCmd(ctx context.Context, id string, c *docker.Container, w
 		}
 	}
 	for _, cand := range candidates {
-		_, err := b.stat(ctx, id, cand)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, domain.ErrNotFound) {
+		found, err := b.exists(ctx, id, cand)
+		if err != nil {
 			return err
+		}
+		if found {
+			return nil
 		}
 	}
 	return domain.Ef(domain.ErrNotFound, "command not found: %s", name)

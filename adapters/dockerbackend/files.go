@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -130,6 +131,53 @@ func (b *Backend) follow(ctx context.Context, id, abs string) (string, *tar.Head
 		abs = resolveLink(abs, h.Linkname)
 	}
 	return abs, nil, domain.E(domain.ErrInvalid, "too many levels of symbolic links")
+}
+
+// lookup returns the path a write to abs lands on (a final symlink
+// followed) and its header, owner included; ErrNotFound when that path does
+// not exist. The engine's HEAD stat resolves the symlink and tells a
+// missing path or a directory in about a millisecond; the owner of an
+// existing file is only in its archive, which one download then gives.
+func (b *Backend) lookup(ctx context.Context, id, abs string) (string, *tar.Header, error) {
+	st, err := b.headStat(ctx, id, abs)
+	target := abs
+	if err == nil && st.Mode&fs.ModeSymlink != 0 {
+		if st.LinkTarget == "" || !path.IsAbs(st.LinkTarget) {
+			return b.follow(ctx, id, abs)
+		}
+		target = path.Clean(st.LinkTarget)
+		st, err = b.headStat(ctx, id, target)
+	}
+	switch {
+	case errors.Is(err, errNoHead):
+		return b.follow(ctx, id, abs)
+	case err != nil:
+		return target, nil, err
+	case st.Mode&fs.ModeSymlink != 0:
+		return b.follow(ctx, id, abs)
+	case st.Mode.IsDir():
+		return target, &tar.Header{Name: st.Name, Typeflag: tar.TypeDir, Mode: int64(st.Mode.Perm()), ModTime: st.Mtime}, nil
+	}
+	h, err := b.stat(ctx, id, target)
+	if err == nil && h.Typeflag == tar.TypeSymlink { // replaced meanwhile
+		return b.follow(ctx, id, abs)
+	}
+	return target, h, err
+}
+
+// exists reports whether p exists (a final symlink is not followed).
+func (b *Backend) exists(ctx context.Context, id, p string) (bool, error) {
+	_, err := b.headStat(ctx, id, p)
+	if errors.Is(err, errNoHead) {
+		_, err = b.stat(ctx, id, p)
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, domain.ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }
 
 func resolveLink(at, target string) string {
@@ -298,7 +346,7 @@ func (b *Backend) WriteFile(ctx context.Context, id, abs string, data []byte) er
 	if abs == "/" {
 		return domain.E(domain.ErrInvalid, "not a regular file")
 	}
-	target, h, err := b.follow(ctx, id, abs)
+	target, h, err := b.lookup(ctx, id, abs)
 	hdr := &tar.Header{Name: path.Base(target), Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(data)), ModTime: time.Now()}
 	switch {
 	case err == nil && h.Typeflag == tar.TypeDir:
@@ -334,10 +382,10 @@ func (b *Backend) MakeDir(ctx context.Context, id, abs string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.stat(ctx, id, abs); err == nil {
-		return domain.E(domain.ErrConflict, "resource already exists")
-	} else if !errors.Is(err, domain.ErrNotFound) {
+	if found, err := b.exists(ctx, id, abs); err != nil {
 		return err
+	} else if found {
+		return domain.E(domain.ErrConflict, "resource already exists")
 	}
 	parent := path.Dir(abs)
 	ph, err := b.stat(ctx, id, contents(parent))
