@@ -38,8 +38,11 @@
 //   - votes: one document per vote; the (user, image) pair is claimed in
 //     unique_keys ("vote:<user>:<image>"), which also answers Find.
 //   - comments: one document per comment, pointing to its author.
-//   - tags stay embedded in images and drafts; tag changes are
-//     compare-and-swap updates of the whole array (tags.go).
+//   - tags stay embedded in images and drafts; a tag change reads the
+//     document by _id and writes the new array back: on MONGO_URL only
+//     while the stored array is still the one read (compare-and-swap),
+//     on the embedded store by _id alone under the document lock, since
+//     FerretDB scans for any other filter (tags.go).
 //   - migrations: the applied schema versions.
 //
 // Paged listings scan once on FerretDB and cut the page here; on MongoDB

@@ -41,11 +41,12 @@ var (
 //     every writer of the document is in this process and holds its lock
 //     from its read to its write: Open holds an exclusive flock on the data
 //     directory (ADR 0002), the store has one Images and one Drafts value,
-//     and each of their writes that can touch tags (Create, Update, Delete,
-//     AddStat, the tag changes) takes the document's lock, while the
-//     multi-document ones (Transfer, ClearTarget) take the collection's,
-//     which excludes every document lock. Nothing can change the array
-//     between the read and the write, which is what the CAS would check.
+//     and each of their single-document writes (Create, Update, Delete,
+//     AddStat, the tag changes; FerretDB rewrites the whole document for
+//     any of them) takes the document's lock, while the multi-document
+//     ones (Transfer, ClearTarget) take the collection's, which excludes
+//     every document lock. Nothing can change the array between the read
+//     and the write, which is what the CAS would check.
 //
 // A per-document version counter would not serve both: FerretDB still
 // scans for {_id, rev}, and the whole-document Update would have to carry
