@@ -119,18 +119,28 @@ func scenario05To08BodiesQueriesLimitsAndStoreErrors(t *testing.T, bk backend) {
 
 	// Scenario 8: an unexpected store error → 500 {"code":500,"message":
 	// "something bad happened :("}, nothing more; the server keeps serving.
-	// The error is made by corrupting one user document in the embedded
-	// store (FerretDB over SQLite) with the sqlite3 tool while the server
-	// runs: decoding it fails on every request of that user.
+	// The error is made by corrupting one draft's file index in the
+	// embedded store (FerretDB over SQLite) with the sqlite3 tool while the
+	// server runs: decoding it fails on every listing of that draft. (Users,
+	// images and drafts are served from the in-memory mirror of the
+	// embedded store, which does not see edits behind its back; the file
+	// index is read from the store on every request.)
 	t.Run("08 unexpected store error", func(t *testing.T) {
-		victim, other := anonymous(t, s), anonymous(t, s)
-		corruptDocument(t, s, "users", victim.id, "created", "garbage")
-		resp, body := s.Do(t, http.MethodGet, "/users/me", victim.token, nil)
+		// its own server: the draft needs the template, and this group's
+		// server has neither templates nor room in its 3/1m token bucket
+		s := bk.start(t, nil)
+		tpl := waitTemplate(t, s, "shell")
+		victim := anonymous(t, s)
+		resp, body := s.Do(t, http.MethodPost, "/users/me/runnables?from="+str(t, tpl, "_id"), victim.token, nil)
+		wantStatus(t, resp, body, http.StatusCreated)
+		draft := jsonObject(t, body)
+		corruptDocument(t, s, "files", str(t, draft, "id"), "entries", "garbage")
+		resp, body = s.Do(t, http.MethodGet, "/users/me/runnables/"+str(t, draft, "_id")+"/files", victim.token, nil)
 		wantError(t, resp, body, http.StatusInternalServerError, "something bad happened :(")
 		if resp.Header.Get("X-Request-Id") == "" {
 			t.Errorf("500: no X-Request-Id to find the logged error by")
 		}
-		resp, body = s.Do(t, http.MethodGet, "/users/me", other.token, nil)
+		resp, body = s.Do(t, http.MethodGet, "/users/me", victim.token, nil)
 		wantStatus(t, resp, body, http.StatusOK)
 		resp, body = s.Do(t, http.MethodGet, "/", "", nil)
 		wantStatus(t, resp, body, http.StatusOK)
