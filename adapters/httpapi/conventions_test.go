@@ -88,3 +88,40 @@ func TestLinkUsesPublicURL(t *testing.T) {
 		t.Fatalf("got Link %q, want absolute PUBLIC_URL links keeping the other parameters", link)
 	}
 }
+
+func TestPermissionLevel(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := t.Context()
+	admin, _, err := ts.app.EnsureAdmin(ctx, "x@example.com", "xavier", "adminpass", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := ts.do(t, "POST", "/token", "", map[string]string{"email": "x@example.com", "password": "adminpass"})
+	wantStatus(t, resp, body, 200)
+	xtok := obj(t, body)["access_token"].(string)
+	resp, body = ts.do(t, "POST", "/users", "", map[string]string{"email": "r@example.com", "username": "rita", "password": "testing"})
+	wantStatus(t, resp, body, 201)
+	r := obj(t, body)
+	rid, rtok := r["_id"].(string), r["access_token"].(string)
+	_, aid := ts.anon(t)
+
+	resp, body = ts.do(t, "PUT", "/users/"+rid+"/permission_level", rtok, map[string]int{"permission_level": 10})
+	wantError(t, resp, body, 403, "permission denied")
+	resp, body = ts.do(t, "PUT", "/users/"+rid+"/permission_level", xtok, map[string]int{"permission_level": 3})
+	wantError(t, resp, body, 400, "permission_level must be 1, 5 or 10")
+	resp, body = ts.do(t, "PUT", "/users/"+admin.ID.Hex()+"/permission_level", xtok, map[string]int{"permission_level": 5})
+	wantError(t, resp, body, 400, "cannot change your own permission level")
+	resp, body = ts.do(t, "PUT", "/users/"+aid+"/permission_level", xtok, map[string]int{"permission_level": 5})
+	wantError(t, resp, body, 400, "anonymous users cannot be promoted")
+	resp, body = ts.do(t, "PUT", "/users/"+rid+"/permission_level", xtok, map[string]int{"permission_level": 5})
+	wantStatus(t, resp, body, 200)
+	if lvl := obj(t, body)["permission_level"].(float64); lvl != 5 {
+		t.Fatalf("got level %v, want 5", lvl)
+	}
+	// the new moderator reads another user's self view
+	resp, body = ts.do(t, "GET", "/users/"+aid, rtok, nil)
+	wantStatus(t, resp, body, 200)
+	if _, ok := obj(t, body)["permission_level"]; !ok {
+		t.Fatalf("got %s, want the self view for a moderator", body)
+	}
+}
