@@ -2,6 +2,7 @@ package inmem
 
 import (
 	"context"
+	"sync"
 
 	"github.com/runnable/runnable/domain"
 	"github.com/runnable/runnable/ports"
@@ -57,72 +58,99 @@ func renameChannel(tags []domain.Tag, channel domain.ID, name string) {
 	}
 }
 
-// AddTag appends tag to the image atomically.
-func (s *Images) AddTag(ctx context.Context, image domain.ID, tag domain.Tag, max int) error {
-	if err := s.faults.take("AddTag"); err != nil {
+// tagged is what the image and draft stores share for their tag
+// operations: records by id under one lock, and where a record keeps its
+// tags.
+type tagged[T any] struct {
+	mu     *sync.RWMutex
+	byID   map[domain.ID]*T
+	faults *faults
+	tags   func(*T) *[]domain.Tag
+}
+
+func (s *Images) tagged() tagged[domain.Image] {
+	return tagged[domain.Image]{&s.mu, s.byID, &s.faults, func(img *domain.Image) *[]domain.Tag { return &img.Tags }}
+}
+
+func (s *Drafts) tagged() tagged[domain.Draft] {
+	return tagged[domain.Draft]{&s.mu, s.byID, &s.faults, func(d *domain.Draft) *[]domain.Tag { return &d.Tags }}
+}
+
+// change replaces the tags of the record with id by what fn makes of them,
+// atomically; "runnable not found" when there is no such record.
+func (s tagged[T]) change(method string, id domain.ID, fn func([]domain.Tag) ([]domain.Tag, error)) error {
+	if err := s.faults.take(method); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	img, ok := s.byID[image]
+	r, ok := s.byID[id]
 	if !ok {
 		return domain.ErrRunnableNotFound
 	}
-	tags, err := addTag(img.Tags, tag, max)
+	tags := s.tags(r)
+	out, err := fn(*tags)
 	if err != nil {
 		return err
 	}
-	img.Tags = tags
+	*tags = out
 	return nil
 }
 
-// RemoveTag removes one tag of the image.
-func (s *Images) RemoveTag(ctx context.Context, image, tag domain.ID) error {
-	if err := s.faults.take("RemoveTag"); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	img, ok := s.byID[image]
-	if !ok {
-		return domain.ErrRunnableNotFound
-	}
-	tags, err := removeTag(img.Tags, tag)
-	if err != nil {
-		return err
-	}
-	img.Tags = tags
-	return nil
-}
-
-// RemoveTagsOfChannel removes the channel's tags from every image.
-func (s *Images) RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error) {
+// removeChannel drops the channel's tags from every record and counts the
+// records changed.
+func (s tagged[T]) removeChannel(channel domain.ID) (int, error) {
 	if err := s.faults.take("RemoveTagsOfChannel"); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, img := range s.byID {
-		if tags, changed := withoutChannel(img.Tags, channel); changed {
-			img.Tags = tags
+	for _, r := range s.byID {
+		tags := s.tags(r)
+		if out, changed := withoutChannel(*tags, channel); changed {
+			*tags = out
 			n++
 		}
 	}
 	return n, nil
 }
 
-// RenameTagsOfChannel renames the channel's tags on every image.
-func (s *Images) RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error {
+// renameChannel renames the channel's tags on every record.
+func (s tagged[T]) renameChannel(channel domain.ID, name string) error {
 	if err := s.faults.take("RenameTagsOfChannel"); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, img := range s.byID {
-		renameChannel(img.Tags, channel, name)
+	for _, r := range s.byID {
+		renameChannel(*s.tags(r), channel, name)
 	}
 	return nil
+}
+
+// AddTag appends tag to the image atomically.
+func (s *Images) AddTag(ctx context.Context, image domain.ID, tag domain.Tag, max int) error {
+	return s.tagged().change("AddTag", image, func(tags []domain.Tag) ([]domain.Tag, error) {
+		return addTag(tags, tag, max)
+	})
+}
+
+// RemoveTag removes one tag of the image.
+func (s *Images) RemoveTag(ctx context.Context, image, tag domain.ID) error {
+	return s.tagged().change("RemoveTag", image, func(tags []domain.Tag) ([]domain.Tag, error) {
+		return removeTag(tags, tag)
+	})
+}
+
+// RemoveTagsOfChannel removes the channel's tags from every image.
+func (s *Images) RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error) {
+	return s.tagged().removeChannel(channel)
+}
+
+// RenameTagsOfChannel renames the channel's tags on every image.
+func (s *Images) RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error {
+	return s.tagged().renameChannel(channel, name)
 }
 
 // ChannelCounts counts listed images per channel (see ports.ImageTags).
@@ -158,68 +186,24 @@ func (s *Images) ChannelCounts(ctx context.Context, with domain.ID, channels []d
 
 // AddTag appends tag to the draft atomically.
 func (s *Drafts) AddTag(ctx context.Context, draft domain.ID, tag domain.Tag, max int) error {
-	if err := s.faults.take("AddTag"); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.byID[draft]
-	if !ok {
-		return domain.ErrRunnableNotFound
-	}
-	tags, err := addTag(d.Tags, tag, max)
-	if err != nil {
-		return err
-	}
-	d.Tags = tags
-	return nil
+	return s.tagged().change("AddTag", draft, func(tags []domain.Tag) ([]domain.Tag, error) {
+		return addTag(tags, tag, max)
+	})
 }
 
 // RemoveTag removes one tag of the draft.
 func (s *Drafts) RemoveTag(ctx context.Context, draft, tag domain.ID) error {
-	if err := s.faults.take("RemoveTag"); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.byID[draft]
-	if !ok {
-		return domain.ErrRunnableNotFound
-	}
-	tags, err := removeTag(d.Tags, tag)
-	if err != nil {
-		return err
-	}
-	d.Tags = tags
-	return nil
+	return s.tagged().change("RemoveTag", draft, func(tags []domain.Tag) ([]domain.Tag, error) {
+		return removeTag(tags, tag)
+	})
 }
 
 // RemoveTagsOfChannel removes the channel's tags from every draft.
 func (s *Drafts) RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error) {
-	if err := s.faults.take("RemoveTagsOfChannel"); err != nil {
-		return 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, d := range s.byID {
-		if tags, changed := withoutChannel(d.Tags, channel); changed {
-			d.Tags = tags
-			n++
-		}
-	}
-	return n, nil
+	return s.tagged().removeChannel(channel)
 }
 
 // RenameTagsOfChannel renames the channel's tags on every draft.
 func (s *Drafts) RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error {
-	if err := s.faults.take("RenameTagsOfChannel"); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, d := range s.byID {
-		renameChannel(d.Tags, channel, name)
-	}
-	return nil
+	return s.tagged().renameChannel(channel, name)
 }
