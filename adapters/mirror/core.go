@@ -16,7 +16,7 @@ import (
 const repairTimeout = time.Minute
 
 // index is what the mirror needs of its in-memory copy beyond the reads:
-// inmem.Images and inmem.Drafts.
+// inmem.Users, inmem.Images and inmem.Drafts.
 type index[T any] interface {
 	Create(ctx context.Context, v *T) error
 	Update(ctx context.Context, v *T) error
@@ -24,11 +24,15 @@ type index[T any] interface {
 	All(ctx context.Context) ([]*T, error)
 }
 
-// core keeps an in-memory index I of records T equal to a backing store's.
-// The index is replaced as a whole on a reload, so readers load it through
-// mem.
+// core keeps an in-memory index I of records T equal to a backing store's,
+// the mechanism Users, Images and Drafts share: each gives it the
+// store-specific hooks (below) and runs its writes through writeOne (and
+// create, update, remove) when the copy can apply their effect itself, or
+// rereadOne, rereadMatching and rereadCounted when the touched records are
+// re-read instead. The index is replaced as a whole on a reload, so readers
+// load it through mem.
 type core[T any, I index[T]] struct {
-	what  string // "images" or "drafts", for errors and logs
+	what  string // "users", "images" or "drafts", for errors and logs
 	log   *slog.Logger
 	fresh func() I                                            // an empty index
 	load  func(ctx context.Context) ([]*T, error)             // every record of the backing store
@@ -98,6 +102,90 @@ func (c *core[T, I]) begin(ctx context.Context) (func(), error) {
 		c.refresh(ctx, ids...)
 	}
 	return func() { <-c.turn }, nil
+}
+
+// writeOne writes record id through: backing to the backing store, then,
+// when that succeeded, apply to the copy. A failure of either re-reads the
+// record (see failed and applied); only the backing store's error is
+// returned.
+func (c *core[T, I]) writeOne(ctx context.Context, op string, id domain.ID, backing func() error, apply func(I) error) error {
+	done, err := c.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := backing(); err != nil {
+		c.failed(ctx, id)
+		return err
+	}
+	c.applied(ctx, op, apply(c.index()), id)
+	return nil
+}
+
+// create, update and remove write one record through with the backing
+// store's method of the same name, then the copy's.
+func (c *core[T, I]) create(ctx context.Context, v *T, backing func(context.Context, *T) error) error {
+	return c.writeOne(ctx, "Create", c.id(v), func() error { return backing(ctx, v) },
+		func(idx I) error { return idx.Create(ctx, v) })
+}
+
+func (c *core[T, I]) update(ctx context.Context, v *T, backing func(context.Context, *T) error) error {
+	return c.writeOne(ctx, "Update", c.id(v), func() error { return backing(ctx, v) },
+		func(idx I) error { return idx.Update(ctx, v) })
+}
+
+func (c *core[T, I]) remove(ctx context.Context, id domain.ID, backing func(context.Context, domain.ID) error) error {
+	return c.writeOne(ctx, "Delete", id, func() error { return backing(ctx, id) },
+		func(idx I) error { return idx.Delete(ctx, id) })
+}
+
+// rereadOne runs a backing write to record id whose effect the copy cannot
+// apply itself (a tag change), then re-reads the record.
+func (c *core[T, I]) rereadOne(ctx context.Context, id domain.ID, write func() error) error {
+	done, err := c.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := write(); err != nil {
+		c.failed(ctx, id)
+		return err
+	}
+	c.refresh(ctx, id)
+	return nil
+}
+
+// rereadMatching runs a backing write that may touch the records of the
+// copy that match, then re-reads them, whether or not the write failed.
+func (c *core[T, I]) rereadMatching(ctx context.Context, match func(*T) bool, write func() error) error {
+	done, err := c.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ids := c.matching(ctx, match)
+	err = write()
+	c.refresh(ctx, ids...)
+	return err
+}
+
+// rereadCounted is rereadMatching for a write that returns how many
+// records it changed: when it succeeded and that differs from how many
+// matched in the copy, the copy is reloaded (see agree).
+func (c *core[T, I]) rereadCounted(ctx context.Context, op string, match func(*T) bool, write func() (int, error)) (int, error) {
+	done, err := c.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	ids := c.matching(ctx, match)
+	n, err := write()
+	c.refresh(ctx, ids...)
+	if err != nil {
+		return n, err
+	}
+	c.agree(ctx, op, n, len(ids))
+	return n, nil
 }
 
 // failed follows a backing write that returned an error: the records it

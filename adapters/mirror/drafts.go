@@ -22,8 +22,8 @@ var (
 // backing store's only writer.
 type Drafts struct {
 	backing ports.Drafts
-	tags    ports.DraftTags
 	c       core[domain.Draft, *inmem.Drafts]
+	t       tagged[domain.Draft, *inmem.Drafts]
 }
 
 // NewDrafts loads every draft through load (e.g. mongostore's
@@ -35,11 +35,13 @@ func NewDrafts(ctx context.Context, backing ports.Drafts, tags ports.DraftTags,
 	if backing == nil || tags == nil || load == nil {
 		return nil, errors.New("mirror: NewDrafts needs a backing store, its tags and a loader")
 	}
-	m := &Drafts{backing: backing, tags: tags}
+	m := &Drafts{backing: backing}
 	m.c = core[domain.Draft, *inmem.Drafts]{
 		what: "drafts", log: log, fresh: inmem.NewDrafts, load: load, get: backing.Get,
 		id: func(d *domain.Draft) domain.ID { return d.ID },
 	}
+	m.t = tagged[domain.Draft, *inmem.Drafts]{c: &m.c, w: tags,
+		tagsOf: func(d *domain.Draft) []domain.Tag { return d.Tags }}
 	if err := m.c.init(ctx); err != nil {
 		return nil, err
 	}
@@ -48,17 +50,7 @@ func NewDrafts(ctx context.Context, backing ports.Drafts, tags ports.DraftTags,
 
 // Create inserts d. ErrConflict when the id exists.
 func (m *Drafts) Create(ctx context.Context, d *domain.Draft) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Create(ctx, d); err != nil {
-		m.c.failed(ctx, d.ID)
-		return err
-	}
-	m.c.applied(ctx, "Create", m.c.index().Create(ctx, d), d.ID)
-	return nil
+	return m.c.create(ctx, d, m.backing.Create)
 }
 
 // Get returns the draft. ErrNotFound.
@@ -68,32 +60,12 @@ func (m *Drafts) Get(ctx context.Context, id domain.ID) (*domain.Draft, error) {
 
 // Update replaces d. ErrNotFound.
 func (m *Drafts) Update(ctx context.Context, d *domain.Draft) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Update(ctx, d); err != nil {
-		m.c.failed(ctx, d.ID)
-		return err
-	}
-	m.c.applied(ctx, "Update", m.c.index().Update(ctx, d), d.ID)
-	return nil
+	return m.c.update(ctx, d, m.backing.Update)
 }
 
 // Delete removes the draft. ErrNotFound.
 func (m *Drafts) Delete(ctx context.Context, id domain.ID) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Delete(ctx, id); err != nil {
-		m.c.failed(ctx, id)
-		return err
-	}
-	m.c.applied(ctx, "Delete", m.c.index().Delete(ctx, id), id)
-	return nil
+	return m.c.remove(ctx, id, m.backing.Delete)
 }
 
 // List returns one page, newest first, and the total.
@@ -109,19 +81,8 @@ func (m *Drafts) CountByOwner(ctx context.Context, owner domain.ID) (int, error)
 // Transfer moves every draft of from to to and returns how many. The
 // drafts moved are re-read from the backing store.
 func (m *Drafts) Transfer(ctx context.Context, from, to domain.ID) (int, error) {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	ids := m.c.matching(ctx, func(d *domain.Draft) bool { return d.Owner == from })
-	n, err := m.backing.Transfer(ctx, from, to)
-	m.c.refresh(ctx, ids...)
-	if err != nil {
-		return n, err
-	}
-	m.c.agree(ctx, "Transfer", n, len(ids))
-	return n, nil
+	return m.c.rereadCounted(ctx, "Transfer", func(d *domain.Draft) bool { return d.Owner == from },
+		func() (int, error) { return m.backing.Transfer(ctx, from, to) })
 }
 
 // Expired lists at most limit (all when limit <= 0) unsaved drafts with no
@@ -143,15 +104,8 @@ func (m *Drafts) WithContainer(ctx context.Context) ([]*domain.Draft, error) {
 // ClearTarget sets target to none on drafts targeting image. They are
 // re-read from the backing store.
 func (m *Drafts) ClearTarget(ctx context.Context, image domain.ID) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ids := m.c.matching(ctx, func(d *domain.Draft) bool { return d.Target == image })
-	err = m.backing.ClearTarget(ctx, image)
-	m.c.refresh(ctx, ids...)
-	return err
+	return m.c.rereadMatching(ctx, func(d *domain.Draft) bool { return d.Target == image },
+		func() error { return m.backing.ClearTarget(ctx, image) })
 }
 
 // BaseRefs lists the BaseRef of drafts that have no container.
@@ -168,59 +122,25 @@ func (m *Drafts) Saving(ctx context.Context) ([]*domain.Draft, error) {
 // (ErrConflict) or max tags (ErrInvalid "too many tags"). ErrNotFound. The
 // draft is then re-read from the backing store.
 func (m *Drafts) AddTag(ctx context.Context, draft domain.ID, tag domain.Tag, max int) error {
-	return m.tagOne(ctx, draft, func() error { return m.tags.AddTag(ctx, draft, tag, max) })
+	return m.t.addTag(ctx, draft, tag, max)
 }
 
 // RemoveTag removes the draft's tag with id tag. ErrNotFound "runnable not
 // found" or "tag not found". The draft is then re-read from the backing
 // store.
 func (m *Drafts) RemoveTag(ctx context.Context, draft, tag domain.ID) error {
-	return m.tagOne(ctx, draft, func() error { return m.tags.RemoveTag(ctx, draft, tag) })
-}
-
-func (m *Drafts) tagOne(ctx context.Context, draft domain.ID, write func() error) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := write(); err != nil {
-		m.c.failed(ctx, draft)
-		return err
-	}
-	m.c.refresh(ctx, draft)
-	return nil
+	return m.t.removeTag(ctx, draft, tag)
 }
 
 // RemoveTagsOfChannel removes every tag on channel from every draft and
 // returns how many drafts changed. They are re-read from the backing
 // store.
 func (m *Drafts) RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error) {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	ids := m.c.matching(ctx, func(d *domain.Draft) bool { return domain.HasTagOn(d.Tags, channel) })
-	n, err := m.tags.RemoveTagsOfChannel(ctx, channel)
-	m.c.refresh(ctx, ids...)
-	if err != nil {
-		return n, err
-	}
-	m.c.agree(ctx, "RemoveTagsOfChannel", n, len(ids))
-	return n, nil
+	return m.t.removeTagsOfChannel(ctx, channel)
 }
 
 // RenameTagsOfChannel sets the name of every draft tag on channel. The
 // drafts are re-read from the backing store.
 func (m *Drafts) RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ids := m.c.matching(ctx, func(d *domain.Draft) bool { return domain.HasTagOn(d.Tags, channel) })
-	err = m.tags.RenameTagsOfChannel(ctx, channel, name)
-	m.c.refresh(ctx, ids...)
-	return err
+	return m.t.renameTagsOfChannel(ctx, channel, name)
 }

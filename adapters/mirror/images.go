@@ -22,8 +22,8 @@ var (
 // backing store's only writer.
 type Images struct {
 	backing ports.Images
-	tags    ports.ImageTags
 	c       core[domain.Image, *inmem.Images]
+	t       tagged[domain.Image, *inmem.Images]
 }
 
 // NewImages loads every image through load (version-0 images included,
@@ -35,11 +35,13 @@ func NewImages(ctx context.Context, backing ports.Images, tags ports.ImageTags,
 	if backing == nil || tags == nil || load == nil {
 		return nil, errors.New("mirror: NewImages needs a backing store, its tags and a loader")
 	}
-	m := &Images{backing: backing, tags: tags}
+	m := &Images{backing: backing}
 	m.c = core[domain.Image, *inmem.Images]{
 		what: "images", log: log, fresh: inmem.NewImages, load: load, get: backing.Get,
 		id: func(img *domain.Image) domain.ID { return img.ID },
 	}
+	m.t = tagged[domain.Image, *inmem.Images]{c: &m.c, w: tags,
+		tagsOf: func(img *domain.Image) []domain.Tag { return img.Tags }}
 	if err := m.c.init(ctx); err != nil {
 		return nil, err
 	}
@@ -49,17 +51,7 @@ func NewImages(ctx context.Context, backing ports.Images, tags ports.ImageTags,
 // Create inserts img. ErrConflict (domain.ErrNameTaken) when another image
 // has the name, case-insensitively.
 func (m *Images) Create(ctx context.Context, img *domain.Image) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Create(ctx, img); err != nil {
-		m.c.failed(ctx, img.ID)
-		return err
-	}
-	m.c.applied(ctx, "Create", m.c.index().Create(ctx, img), img.ID)
-	return nil
+	return m.c.create(ctx, img, m.backing.Create)
 }
 
 // Get returns the image. ErrNotFound.
@@ -69,32 +61,12 @@ func (m *Images) Get(ctx context.Context, id domain.ID) (*domain.Image, error) {
 
 // Update replaces img. ErrNotFound; ErrConflict on a taken name.
 func (m *Images) Update(ctx context.Context, img *domain.Image) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Update(ctx, img); err != nil {
-		m.c.failed(ctx, img.ID)
-		return err
-	}
-	m.c.applied(ctx, "Update", m.c.index().Update(ctx, img), img.ID)
-	return nil
+	return m.c.update(ctx, img, m.backing.Update)
 }
 
 // Delete removes the image. ErrNotFound.
 func (m *Images) Delete(ctx context.Context, id domain.ID) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Delete(ctx, id); err != nil {
-		m.c.failed(ctx, id)
-		return err
-	}
-	m.c.applied(ctx, "Delete", m.c.index().Delete(ctx, id), id)
-	return nil
+	return m.c.remove(ctx, id, m.backing.Delete)
 }
 
 // FindByName matches case-insensitively. ErrNotFound.
@@ -116,41 +88,27 @@ func (m *Images) CountByOwner(ctx context.Context, owner domain.ID) (images, pub
 // Transfer moves every image of from to to and returns how many. The
 // images moved are re-read from the backing store.
 func (m *Images) Transfer(ctx context.Context, from, to domain.ID) (int, error) {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	ids := m.c.matching(ctx, func(img *domain.Image) bool { return img.Owner == from })
-	n, err := m.backing.Transfer(ctx, from, to)
-	m.c.refresh(ctx, ids...)
-	if err != nil {
-		return n, err
-	}
-	m.c.agree(ctx, "Transfer", n, len(ids))
-	return n, nil
+	return m.c.rereadCounted(ctx, "Transfer", func(img *domain.Image) bool { return img.Owner == from },
+		func() (int, error) { return m.backing.Transfer(ctx, from, to) })
 }
 
 // AddStat atomically adds n to a counter ("votes" included) and returns
 // the image's new counters and votes. ErrNotFound. The copy adds n too and
 // is re-read if its counters then differ from the backing store's.
-func (m *Images) AddStat(ctx context.Context, id domain.ID, stat string, n int) (domain.Stats, int, error) {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return domain.Stats{}, 0, err
-	}
-	defer done()
-	stats, votes, err := m.backing.AddStat(ctx, id, stat, n)
-	if err != nil {
-		m.c.failed(ctx, id)
-		return stats, votes, err
-	}
-	mstats, mvotes, err := m.c.index().AddStat(ctx, id, stat, n)
-	if err == nil && (mstats != stats || mvotes != votes) {
-		err = fmt.Errorf("copy has counters %+v and %d votes, the backing store %+v and %d", mstats, mvotes, stats, votes)
-	}
-	m.c.applied(ctx, "AddStat", err, id)
-	return stats, votes, nil
+func (m *Images) AddStat(ctx context.Context, id domain.ID, stat string, n int) (stats domain.Stats, votes int, err error) {
+	err = m.c.writeOne(ctx, "AddStat", id,
+		func() (err error) {
+			stats, votes, err = m.backing.AddStat(ctx, id, stat, n)
+			return err
+		},
+		func(idx *inmem.Images) error {
+			mstats, mvotes, err := idx.AddStat(ctx, id, stat, n)
+			if err == nil && (mstats != stats || mvotes != votes) {
+				err = fmt.Errorf("copy has counters %+v and %d votes, the backing store %+v and %d", mstats, mvotes, stats, votes)
+			}
+			return err
+		})
+	return stats, votes, err
 }
 
 // Refs lists every container image reference images point at.
@@ -162,61 +120,27 @@ func (m *Images) Refs(ctx context.Context) ([]string, error) {
 // (ErrConflict) or max tags (ErrInvalid "too many tags"). ErrNotFound. The
 // image is then re-read from the backing store.
 func (m *Images) AddTag(ctx context.Context, image domain.ID, tag domain.Tag, max int) error {
-	return m.tagOne(ctx, image, func() error { return m.tags.AddTag(ctx, image, tag, max) })
+	return m.t.addTag(ctx, image, tag, max)
 }
 
 // RemoveTag removes the image's tag with id tag. ErrNotFound "runnable not
 // found" or "tag not found". The image is then re-read from the backing
 // store.
 func (m *Images) RemoveTag(ctx context.Context, image, tag domain.ID) error {
-	return m.tagOne(ctx, image, func() error { return m.tags.RemoveTag(ctx, image, tag) })
-}
-
-func (m *Images) tagOne(ctx context.Context, image domain.ID, write func() error) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := write(); err != nil {
-		m.c.failed(ctx, image)
-		return err
-	}
-	m.c.refresh(ctx, image)
-	return nil
+	return m.t.removeTag(ctx, image, tag)
 }
 
 // RemoveTagsOfChannel removes every tag on channel from every image and
 // returns how many images changed. They are re-read from the backing
 // store.
 func (m *Images) RemoveTagsOfChannel(ctx context.Context, channel domain.ID) (int, error) {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	ids := m.c.matching(ctx, func(img *domain.Image) bool { return domain.HasTagOn(img.Tags, channel) })
-	n, err := m.tags.RemoveTagsOfChannel(ctx, channel)
-	m.c.refresh(ctx, ids...)
-	if err != nil {
-		return n, err
-	}
-	m.c.agree(ctx, "RemoveTagsOfChannel", n, len(ids))
-	return n, nil
+	return m.t.removeTagsOfChannel(ctx, channel)
 }
 
 // RenameTagsOfChannel sets the name of every image tag on channel. The
 // images are re-read from the backing store.
 func (m *Images) RenameTagsOfChannel(ctx context.Context, channel domain.ID, name string) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ids := m.c.matching(ctx, func(img *domain.Image) bool { return domain.HasTagOn(img.Tags, channel) })
-	err = m.tags.RenameTagsOfChannel(ctx, channel, name)
-	m.c.refresh(ctx, ids...)
-	return err
+	return m.t.renameTagsOfChannel(ctx, channel, name)
 }
 
 // ChannelCounts counts listed images per channel of their tags (see

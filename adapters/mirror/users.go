@@ -44,17 +44,7 @@ func NewUsers(ctx context.Context, backing ports.Users,
 // Create inserts u. ErrConflict naming the email or the username when
 // taken: the backing store decides, and the copy follows it.
 func (m *Users) Create(ctx context.Context, u *domain.User) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Create(ctx, u); err != nil {
-		m.c.failed(ctx, u.ID)
-		return err
-	}
-	m.c.applied(ctx, "Create", m.c.index().Create(ctx, u), u.ID)
-	return nil
+	return m.c.create(ctx, u, m.backing.Create)
 }
 
 // Get returns the user, deleted ones included. ErrNotFound.
@@ -64,17 +54,7 @@ func (m *Users) Get(ctx context.Context, id domain.ID) (*domain.User, error) {
 
 // Update replaces u. ErrNotFound; ErrConflict as Create.
 func (m *Users) Update(ctx context.Context, u *domain.User) error {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := m.backing.Update(ctx, u); err != nil {
-		m.c.failed(ctx, u.ID)
-		return err
-	}
-	m.c.applied(ctx, "Update", m.c.index().Update(ctx, u), u.ID)
-	return nil
+	return m.c.update(ctx, u, m.backing.Update)
 }
 
 // FindByEmail matches case-insensitively, deleted users included.
@@ -98,21 +78,18 @@ func (m *Users) List(ctx context.Context, ids []domain.ID, username string, p po
 // AddStat atomically adds n to the named counter and returns the new
 // counters. ErrNotFound. The copy adds n too and is re-read if its counters
 // then differ from the backing store's.
-func (m *Users) AddStat(ctx context.Context, id domain.ID, stat string, n int) (domain.Stats, error) {
-	done, err := m.c.begin(ctx)
-	if err != nil {
-		return domain.Stats{}, err
-	}
-	defer done()
-	stats, err := m.backing.AddStat(ctx, id, stat, n)
-	if err != nil {
-		m.c.failed(ctx, id)
-		return stats, err
-	}
-	mstats, err := m.c.index().AddStat(ctx, id, stat, n)
-	if err == nil && mstats != stats {
-		err = fmt.Errorf("copy has counters %+v, the backing store %+v", mstats, stats)
-	}
-	m.c.applied(ctx, "AddStat", err, id)
-	return stats, nil
+func (m *Users) AddStat(ctx context.Context, id domain.ID, stat string, n int) (stats domain.Stats, err error) {
+	err = m.c.writeOne(ctx, "AddStat", id,
+		func() (err error) {
+			stats, err = m.backing.AddStat(ctx, id, stat, n)
+			return err
+		},
+		func(idx *inmem.Users) error {
+			mstats, err := idx.AddStat(ctx, id, stat, n)
+			if err == nil && mstats != stats {
+				err = fmt.Errorf("copy has counters %+v, the backing store %+v", mstats, stats)
+			}
+			return err
+		})
+	return stats, err
 }
