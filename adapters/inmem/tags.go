@@ -158,13 +158,7 @@ func (s *Images) ChannelCounts(ctx context.Context, with domain.ID, channels []d
 	if err := s.faults.take("ChannelCounts"); err != nil {
 		return nil, err
 	}
-	var want map[domain.ID]bool
-	if channels != nil {
-		want = make(map[domain.ID]bool, len(channels))
-		for _, id := range channels {
-			want[id] = true
-		}
-	}
+	want := idSet(channels)
 	out := map[domain.ID]int{}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
