@@ -120,62 +120,29 @@ func pageOf[T any](items []T, p ports.Page) []T {
 
 // withCounts adds each channel's count of listed images.
 func (a *App) withCounts(ctx context.Context, chans []*domain.Channel) ([]ChannelInfo, error) {
-	out := make([]ChannelInfo, 0, len(chans))
-	if len(chans) == 0 {
-		return out, nil
-	}
-	ids := make([]domain.ID, len(chans))
-	for i, c := range chans {
-		ids[i] = c.ID
-	}
-	counts, err := a.ImageTags.ChannelCounts(ctx, domain.NilID, ids)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range chans {
-		out = append(out, ChannelInfo{Channel: c, Count: counts[c.ID]})
-	}
-	return out, nil
+	return withCounts(ctx, chans, a.channelKind().id, func(ctx context.Context, ids []domain.ID) (map[domain.ID]int, error) {
+		return a.ImageTags.ChannelCounts(ctx, domain.NilID, ids)
+	}, func(c *domain.Channel, n int) ChannelInfo { return ChannelInfo{Channel: c, Count: n} })
 }
 
 func (a *App) channelInfo(ctx context.Context, c *domain.Channel) (*ChannelInfo, error) {
-	infos, err := a.withCounts(ctx, []*domain.Channel{c})
-	if err != nil {
-		return nil, err
-	}
-	return &infos[0], nil
+	return first(a.withCounts(ctx, []*domain.Channel{c}))
 }
 
 // findChannel resolves a name through aliases; nil when none matches.
 func (a *App) findChannel(ctx context.Context, name string) (*domain.Channel, error) {
-	ch, err := a.Channels.FindByAlias(ctx, domain.Alias(name))
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil, nil
-	}
-	return ch, err
+	return a.channelKind().find(ctx, name)
 }
 
 // findCategory resolves a name through aliases; nil when none matches.
 func (a *App) findCategory(ctx context.Context, name string) (*domain.Category, error) {
-	c, err := a.Categories.FindByAlias(ctx, domain.Alias(name))
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil, nil
-	}
-	return c, err
+	return a.categoryKind().find(ctx, name)
 }
 
 // loadChannel finds a channel by its hex id; malformed ids are "channel not
 // found".
 func (a *App) loadChannel(ctx context.Context, id string) (*domain.Channel, error) {
-	cid, ok := domain.ParseHex(id)
-	if !ok {
-		return nil, domain.ErrChannelNotFound
-	}
-	ch, err := a.Channels.Get(ctx, cid)
-	if err != nil {
-		return nil, notFound(err, domain.ErrChannelNotFound)
-	}
-	return ch, nil
+	return a.channelKind().load(ctx, id)
 }
 
 // GetChannel returns one channel with its count (any caller).
@@ -189,15 +156,9 @@ func (a *App) GetChannel(ctx context.Context, id string) (*ChannelInfo, error) {
 
 // CreateChannel makes a channel (moderators).
 func (a *App) CreateChannel(ctx context.Context, caller *domain.User, name, description *string) (*ChannelInfo, error) {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return nil, err
-	}
-	ch, err := domain.NewChannelFrom(a.IDs.NewID(), name, description, a.now())
+	ch, err := a.channelKind().create(ctx, a, caller, name, description)
 	if err != nil {
 		return nil, err
-	}
-	if err := a.Channels.Create(ctx, ch); err != nil {
-		return nil, conflict(err, domain.ErrChannelNameTaken)
 	}
 	return &ChannelInfo{Channel: ch}, nil
 }
@@ -205,82 +166,41 @@ func (a *App) CreateChannel(ctx context.Context, caller *domain.User, name, desc
 // UpdateChannel renames or re-describes a channel (moderators). A rename
 // keeps the old aliases and renames the tags pointing to the channel.
 func (a *App) UpdateChannel(ctx context.Context, caller *domain.User, id string, name, description *string) (*ChannelInfo, error) {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return nil, err
-	}
-	ch, err := a.loadChannel(ctx, id)
+	var info *ChannelInfo
+	err := a.channelKind().rename(ctx, a, caller, id, name, description, func(ch *domain.Channel, renamed bool) (err error) {
+		if renamed {
+			if err := a.ImageTags.RenameTagsOfChannel(ctx, ch.ID, ch.Name); err != nil {
+				return err
+			}
+			if err := a.DraftTags.RenameTagsOfChannel(ctx, ch.ID, ch.Name); err != nil {
+				return err
+			}
+		}
+		info, err = a.channelInfo(ctx, ch)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	unlock := a.locks.lock(ch.ID)
-	defer unlock()
-	if ch, err = a.loadChannel(ctx, id); err != nil {
-		return nil, err
-	}
-	oldName := ch.Name
-	if err := ch.Update(name, description); err != nil {
-		return nil, err
-	}
-	if err := a.Channels.Update(ctx, ch); err != nil {
-		return nil, conflict(notFound(err, domain.ErrChannelNotFound), domain.ErrChannelNameTaken)
-	}
-	if ch.Name != oldName {
-		if err := a.ImageTags.RenameTagsOfChannel(ctx, ch.ID, ch.Name); err != nil {
-			return nil, err
-		}
-		if err := a.DraftTags.RenameTagsOfChannel(ctx, ch.ID, ch.Name); err != nil {
-			return nil, err
-		}
-	}
-	return a.channelInfo(ctx, ch)
+	return info, nil
 }
 
 // DeleteChannel removes a channel and every tag pointing to it; images
 // left without tags become unpublished (moderators).
 func (a *App) DeleteChannel(ctx context.Context, caller *domain.User, id string) error {
-	if err := domain.CanManageChannels(caller); err != nil {
+	return a.channelKind().remove(ctx, caller, id, func(ctx context.Context, ch *domain.Channel) error {
+		if _, err := a.ImageTags.RemoveTagsOfChannel(ctx, ch.ID); err != nil {
+			return err
+		}
+		_, err := a.DraftTags.RemoveTagsOfChannel(ctx, ch.ID)
 		return err
-	}
-	ch, err := a.loadChannel(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := a.Channels.Delete(ctx, ch.ID); err != nil {
-		return notFound(err, domain.ErrChannelNotFound)
-	}
-	// The channel is gone first so that no new tag finds it by alias; the
-	// tags are removed even if the request is cancelled meanwhile.
-	ctx = context.WithoutCancel(ctx)
-	if _, err := a.ImageTags.RemoveTagsOfChannel(ctx, ch.ID); err != nil {
-		return err
-	}
-	_, err = a.DraftTags.RemoveTagsOfChannel(ctx, ch.ID)
-	return err
+	})
 }
 
 // SetChannelAliases replaces a channel's aliases (moderators) and returns
 // the final list.
 func (a *App) SetChannelAliases(ctx context.Context, caller *domain.User, id string, aliases []string) ([]string, error) {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return nil, err
-	}
-	ch, err := a.loadChannel(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	unlock := a.locks.lock(ch.ID)
-	defer unlock()
-	if ch, err = a.loadChannel(ctx, id); err != nil {
-		return nil, err
-	}
-	list, err := ch.SetAliases(aliases)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Channels.Update(ctx, ch); err != nil {
-		return nil, conflict(notFound(err, domain.ErrChannelNotFound), domain.ErrChannelAlias)
-	}
-	return list, nil
+	return a.channelKind().replaceAliases(ctx, a, caller, id, aliases)
 }
 
 // ListChannelTags returns a channel's category tags (any caller).
@@ -308,10 +228,8 @@ func (a *App) GetChannelTag(ctx context.Context, id, tagID string) (domain.Categ
 // TagChannel tags a channel with the category called name, creating the
 // category when no alias matches (moderators).
 func (a *App) TagChannel(ctx context.Context, caller *domain.User, id string, name *string) (domain.CategoryTag, error) {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return domain.CategoryTag{}, err
-	}
-	ch, err := a.loadChannel(ctx, id)
+	k := a.channelKind()
+	ch, err := k.access(ctx, caller, id)
 	if err != nil {
 		return domain.CategoryTag{}, err
 	}
@@ -325,43 +243,31 @@ func (a *App) TagChannel(ctx context.Context, caller *domain.User, id string, na
 	if err != nil {
 		return domain.CategoryTag{}, err
 	}
-	unlock := a.locks.lock(ch.ID)
-	defer unlock()
-	if ch, err = a.loadChannel(ctx, id); err != nil {
-		return domain.CategoryTag{}, err
-	}
-	tag, err := ch.AddCategoryTag(cat, a.IDs.NewID())
+	var tag domain.CategoryTag
+	err = k.relocked(ctx, a, id, ch, func(ch *domain.Channel) (err error) {
+		if tag, err = ch.AddCategoryTag(cat, a.IDs.NewID()); err != nil {
+			return err
+		}
+		return notFound(a.Channels.Update(ctx, ch), domain.ErrChannelNotFound)
+	})
 	if err != nil {
 		return domain.CategoryTag{}, err
-	}
-	if err := a.Channels.Update(ctx, ch); err != nil {
-		return domain.CategoryTag{}, notFound(err, domain.ErrChannelNotFound)
 	}
 	return tag, nil
 }
 
 // UntagChannel removes a category tag from a channel (moderators).
 func (a *App) UntagChannel(ctx context.Context, caller *domain.User, id, tagID string) error {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return err
-	}
-	ch, err := a.loadChannel(ctx, id)
-	if err != nil {
-		return err
-	}
-	unlock := a.locks.lock(ch.ID)
-	defer unlock()
-	if ch, err = a.loadChannel(ctx, id); err != nil {
-		return err
-	}
-	tid, ok := domain.ParseHex(tagID)
-	if !ok {
-		return domain.ErrTagNotFound
-	}
-	if err := ch.RemoveCategoryTag(tid); err != nil {
-		return err
-	}
-	return notFound(a.Channels.Update(ctx, ch), domain.ErrChannelNotFound)
+	return a.channelKind().change(ctx, a, caller, id, func(ch *domain.Channel) error {
+		tid, ok := domain.ParseHex(tagID)
+		if !ok {
+			return domain.ErrTagNotFound
+		}
+		if err := ch.RemoveCategoryTag(tid); err != nil {
+			return err
+		}
+		return notFound(a.Channels.Update(ctx, ch), domain.ErrChannelNotFound)
+	})
 }
 
 // ensureCategory finds a category by alias or creates it; concurrent
@@ -403,47 +309,17 @@ func (a *App) ListCategories(ctx context.Context, name *string, p ports.Page) ([
 }
 
 func (a *App) categoryCounts(ctx context.Context, cats []*domain.Category) ([]CategoryInfo, error) {
-	out := make([]CategoryInfo, 0, len(cats))
-	if len(cats) == 0 {
-		return out, nil
-	}
-	ids := make([]domain.ID, len(cats))
-	for i, c := range cats {
-		ids[i] = c.ID
-	}
-	counts, err := a.Channels.CountByCategory(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cats {
-		out = append(out, CategoryInfo{Category: c, Count: counts[c.ID]})
-	}
-	return out, nil
+	return withCounts(ctx, cats, a.categoryKind().id, a.Channels.CountByCategory,
+		func(c *domain.Category, n int) CategoryInfo { return CategoryInfo{Category: c, Count: n} })
 }
 
 func (a *App) categoryInfo(ctx context.Context, c *domain.Category) (*CategoryInfo, error) {
-	infos, err := a.categoryCounts(ctx, []*domain.Category{c})
-	if err != nil {
-		return nil, err
-	}
-	return &infos[0], nil
-}
-
-func (a *App) loadCategory(ctx context.Context, id string) (*domain.Category, error) {
-	cid, ok := domain.ParseHex(id)
-	if !ok {
-		return nil, domain.ErrCategoryNotFound
-	}
-	c, err := a.Categories.Get(ctx, cid)
-	if err != nil {
-		return nil, notFound(err, domain.ErrCategoryNotFound)
-	}
-	return c, nil
+	return first(a.categoryCounts(ctx, []*domain.Category{c}))
 }
 
 // GetCategory returns one category with its count (any caller).
 func (a *App) GetCategory(ctx context.Context, id string) (*CategoryInfo, error) {
-	c, err := a.loadCategory(ctx, id)
+	c, err := a.categoryKind().load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -452,15 +328,9 @@ func (a *App) GetCategory(ctx context.Context, id string) (*CategoryInfo, error)
 
 // CreateCategory makes a category (moderators).
 func (a *App) CreateCategory(ctx context.Context, caller *domain.User, name, description *string) (*CategoryInfo, error) {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return nil, err
-	}
-	c, err := domain.NewCategory(a.IDs.NewID(), name, description, a.now())
+	c, err := a.categoryKind().create(ctx, a, caller, name, description)
 	if err != nil {
 		return nil, err
-	}
-	if err := a.Categories.Create(ctx, c); err != nil {
-		return nil, conflict(err, domain.ErrCategoryTaken)
 	}
 	return &CategoryInfo{Category: c}, nil
 }
@@ -468,72 +338,34 @@ func (a *App) CreateCategory(ctx context.Context, caller *domain.User, name, des
 // UpdateCategory renames or re-describes a category (moderators); a rename
 // renames the channel tags pointing to it.
 func (a *App) UpdateCategory(ctx context.Context, caller *domain.User, id string, name, description *string) (*CategoryInfo, error) {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return nil, err
-	}
-	c, err := a.loadCategory(ctx, id)
+	var info *CategoryInfo
+	err := a.categoryKind().rename(ctx, a, caller, id, name, description, func(c *domain.Category, renamed bool) (err error) {
+		if renamed {
+			if err := a.Channels.RenameCategoryTags(ctx, c.ID, c.Name); err != nil {
+				return err
+			}
+		}
+		info, err = a.categoryInfo(ctx, c)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	unlock := a.locks.lock(c.ID)
-	defer unlock()
-	if c, err = a.loadCategory(ctx, id); err != nil {
-		return nil, err
-	}
-	oldName := c.Name
-	if err := c.Update(name, description); err != nil {
-		return nil, err
-	}
-	if err := a.Categories.Update(ctx, c); err != nil {
-		return nil, conflict(notFound(err, domain.ErrCategoryNotFound), domain.ErrCategoryTaken)
-	}
-	if c.Name != oldName {
-		if err := a.Channels.RenameCategoryTags(ctx, c.ID, c.Name); err != nil {
-			return nil, err
-		}
-	}
-	return a.categoryInfo(ctx, c)
+	return info, nil
 }
 
 // DeleteCategory removes a category and the channel tags pointing to it
 // (moderators).
 func (a *App) DeleteCategory(ctx context.Context, caller *domain.User, id string) error {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return err
-	}
-	c, err := a.loadCategory(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := a.Categories.Delete(ctx, c.ID); err != nil {
-		return notFound(err, domain.ErrCategoryNotFound)
-	}
-	return a.Channels.RemoveCategoryTags(context.WithoutCancel(ctx), c.ID)
+	return a.categoryKind().remove(ctx, caller, id, func(ctx context.Context, c *domain.Category) error {
+		return a.Channels.RemoveCategoryTags(ctx, c.ID)
+	})
 }
 
 // SetCategoryAliases replaces a category's aliases (moderators) and
 // returns the final list.
 func (a *App) SetCategoryAliases(ctx context.Context, caller *domain.User, id string, aliases []string) ([]string, error) {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return nil, err
-	}
-	c, err := a.loadCategory(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	unlock := a.locks.lock(c.ID)
-	defer unlock()
-	if c, err = a.loadCategory(ctx, id); err != nil {
-		return nil, err
-	}
-	list, err := c.SetAliases(aliases)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Categories.Update(ctx, c); err != nil {
-		return nil, conflict(notFound(err, domain.ErrCategoryNotFound), domain.ErrCategoryAlias)
-	}
-	return list, nil
+	return a.categoryKind().replaceAliases(ctx, a, caller, id, aliases)
 }
 
 // conflict maps a store's ErrConflict to the given public error and keeps
@@ -548,18 +380,12 @@ func conflict(err error, public *domain.Error) error {
 // CheckChannelAccess runs the checks of a moderator's change to a channel
 // that come before its input (spec §1.5): the level, then the channel.
 func (a *App) CheckChannelAccess(ctx context.Context, caller *domain.User, id string) error {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return err
-	}
-	_, err := a.loadChannel(ctx, id)
+	_, err := a.channelKind().access(ctx, caller, id)
 	return err
 }
 
 // CheckCategoryAccess is CheckChannelAccess for categories.
 func (a *App) CheckCategoryAccess(ctx context.Context, caller *domain.User, id string) error {
-	if err := domain.CanManageChannels(caller); err != nil {
-		return err
-	}
-	_, err := a.loadCategory(ctx, id)
+	_, err := a.categoryKind().access(ctx, caller, id)
 	return err
 }
