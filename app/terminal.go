@@ -173,7 +173,12 @@ func (a *App) execShell(d *domain.Draft, cols, rows int) (*Terminal, error) {
 	stop := context.AfterFunc(ctx, func() { _ = sess.Close() })
 	go func() {
 		code, err := sess.Wait(ctx)
-		stop()
+		if stop() && ctx.Err() != nil {
+			// Wait saw the cancellation before the AfterFunc ran, and
+			// stop() kept it from running: close here, or a reader of
+			// the session would wait forever
+			_ = sess.Close()
+		}
 		t.exit = t.classify(code, err)
 		close(t.done)
 	}()
