@@ -316,7 +316,7 @@ func (a *App) ImportTemplates(ctx context.Context, dir, adminEmail string) error
 			a.Logger.Error("template skipped", "dir", sub, "err", err)
 			continue
 		}
-		img, err := a.ImportContext(ctx, tb, ImportOptions{Owner: owner, Template: true})
+		img, err := a.importTemplate(ctx, sub, tb, owner)
 		if err != nil {
 			a.Logger.Error("template import failed", "dir", sub, "err", err)
 			continue
@@ -324,4 +324,28 @@ func (a *App) ImportTemplates(ctx context.Context, dir, adminEmail string) error
 		a.Logger.Info("template imported", "name", img.Name, "image", img.ID.Short())
 	}
 	return nil
+}
+
+// importTemplate imports one template, trying again after a backend error
+// (a busy engine can fail a build or a temporary container); invalid
+// templates and taken names are not retried.
+func (a *App) importTemplate(ctx context.Context, dir string, contextTar []byte, owner *domain.User) (*domain.Image, error) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var img *domain.Image
+		img, err = a.ImportContext(ctx, contextTar, ImportOptions{Owner: owner, Template: true})
+		if err == nil {
+			return img, nil
+		}
+		if errors.Is(err, domain.ErrInvalid) || errors.Is(err, domain.ErrConflict) || ctx.Err() != nil {
+			return nil, err
+		}
+		a.Logger.Warn("template import failed; trying again", "dir", dir, "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 2 * time.Second):
+		}
+	}
+	return nil, err
 }

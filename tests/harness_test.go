@@ -62,7 +62,7 @@ var (
 const (
 	healthTimeout   = 60 * time.Second
 	stopTimeout     = 45 * time.Second
-	templateTimeout = 2 * time.Minute
+	templateTimeout = 4 * time.Minute
 	clientTimeout   = 2 * time.Minute
 )
 
