@@ -176,40 +176,41 @@ func (a *App) CreateFromTemplate(ctx context.Context, caller *domain.User, name,
 	if err != nil {
 		return nil, err
 	}
+	var name1 string
 	if name != nil {
-		n, err := domain.ValidateName(*name)
-		if err != nil {
+		if name1, err = domain.ValidateName(*name); err != nil {
 			return nil, err
-		}
-		img.Name = n
-		if err := a.Images.Create(ctx, img); err != nil {
-			return nil, err
-		}
-	} else {
-		created := false
-		for n := 1; n <= 10000 && !created; n++ {
-			img.Name = fmt.Sprintf("%s (%d)", tpl.Name, n)
-			err := a.Images.Create(ctx, img)
-			switch {
-			case err == nil:
-				created = true
-			case errors.Is(err, domain.ErrConflict):
-			default:
-				return nil, err
-			}
-		}
-		if !created {
-			return nil, domain.ErrNameTaken
 		}
 	}
+	// the index first: once the image is listed, a fork copies its index
 	for i := range files {
 		files[i].Runnable = img.ID
 	}
 	if err := a.Files.Replace(ctx, img.ID, files); err != nil {
-		_ = a.Images.Delete(context.WithoutCancel(ctx), img.ID)
+		return nil, err
+	}
+	if err := a.createNamed(ctx, img, name1, tpl.Name); err != nil {
+		_ = a.Files.DeleteAll(context.WithoutCancel(ctx), img.ID)
 		return nil, err
 	}
 	return img, nil
+}
+
+// createNamed inserts img under name, or, when name is "", under the
+// first free "<base> (n)".
+func (a *App) createNamed(ctx context.Context, img *domain.Image, name, base string) error {
+	if name != "" {
+		img.Name = name
+		return a.Images.Create(ctx, img)
+	}
+	for n := 1; n <= 10000; n++ {
+		img.Name = fmt.Sprintf("%s (%d)", base, n)
+		err := a.Images.Create(ctx, img)
+		if err == nil || !errors.Is(err, domain.ErrConflict) {
+			return err
+		}
+	}
+	return domain.ErrNameTaken
 }
 
 func copyEnv(env map[string]string) map[string]string {

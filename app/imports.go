@@ -171,11 +171,12 @@ func (a *App) createImported(ctx context.Context, id domain.ID, ref, name, desc,
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Images.Create(ctx, img); err != nil {
+	// the index first: once the image is listed, a fork copies its index
+	if err := a.Files.Replace(ctx, img.ID, files); err != nil {
 		return nil, err
 	}
-	if err := a.Files.Replace(ctx, img.ID, files); err != nil {
-		_ = a.Images.Delete(context.WithoutCancel(ctx), img.ID)
+	if err := a.Images.Create(ctx, img); err != nil {
+		_ = a.Files.DeleteAll(context.WithoutCancel(ctx), img.ID)
 		return nil, err
 	}
 	return img, nil
