@@ -502,37 +502,23 @@ func (c *Containers) ReadFile(ctx context.Context, src ports.Source, abs string)
 // as open(2) does) in any container state. ErrNotFound when the parent is
 // missing; ErrInvalid when abs is a directory or a parent is not one.
 func (c *Containers) WriteFile(ctx context.Context, id, abs string, data []byte) error {
-	if err := c.enter(ctx, "WriteFile"); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, err := c.container(id)
-	if err != nil {
-		return err
-	}
-	if err := fsWriteFile(k.root, abs, data, c.fsTime()); err != nil {
-		return fsPathErr("write", abs, err)
-	}
-	return nil
+	return c.onFS(ctx, "WriteFile", id, func(root *fsNode, now time.Time) error {
+		if err := fsWriteFile(root, abs, data, now); err != nil {
+			return fsPathErr("write", abs, err)
+		}
+		return nil
+	})
 }
 
 // MakeDir creates one directory. ErrNotFound when the parent is missing,
 // ErrConflict when abs exists.
 func (c *Containers) MakeDir(ctx context.Context, id, abs string) error {
-	if err := c.enter(ctx, "MakeDir"); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, err := c.container(id)
-	if err != nil {
-		return err
-	}
-	if err := fsMakeDir(k.root, abs, c.fsTime()); err != nil {
-		return fsPathErr("mkdir", abs, err)
-	}
-	return nil
+	return c.onFS(ctx, "MakeDir", id, func(root *fsNode, now time.Time) error {
+		if err := fsMakeDir(root, abs, now); err != nil {
+			return fsPathErr("mkdir", abs, err)
+		}
+		return nil
+	})
 }
 
 // Move renames from to to (symlinks themselves, not their targets).
@@ -540,25 +526,29 @@ func (c *Containers) MakeDir(ctx context.Context, id, abs string) error {
 // ErrConflict "destination resource already exists", ErrInvalid "cannot
 // move path into itself".
 func (c *Containers) Move(ctx context.Context, id, from, to string) error {
-	if err := c.enter(ctx, "Move"); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, err := c.container(id)
-	if err != nil {
-		return err
-	}
-	if err := fsMove(k.root, from, to, c.fsTime()); err != nil {
-		return fmt.Errorf("move %s to %s: %w", from, to, err)
-	}
-	return nil
+	return c.onFS(ctx, "Move", id, func(root *fsNode, now time.Time) error {
+		if err := fsMove(root, from, to, now); err != nil {
+			return fmt.Errorf("move %s to %s: %w", from, to, err)
+		}
+		return nil
+	})
 }
 
 // RemovePath deletes a file, a symlink or a whole directory tree, like
 // rm -rf: a missing abs is not an error.
 func (c *Containers) RemovePath(ctx context.Context, id, abs string) error {
-	if err := c.enter(ctx, "RemovePath"); err != nil {
+	return c.onFS(ctx, "RemovePath", id, func(root *fsNode, now time.Time) error {
+		if err := fsRemove(root, abs, now); err != nil {
+			return fsPathErr("remove", abs, err)
+		}
+		return nil
+	})
+}
+
+// onFS runs a change on a container's filesystem under the lock, after
+// the scripted faults and the down switch.
+func (c *Containers) onFS(ctx context.Context, method, id string, change func(root *fsNode, now time.Time) error) error {
+	if err := c.enter(ctx, method); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -567,10 +557,7 @@ func (c *Containers) RemovePath(ctx context.Context, id, abs string) error {
 	if err != nil {
 		return err
 	}
-	if err := fsRemove(k.root, abs, c.fsTime()); err != nil {
-		return fsPathErr("remove", abs, err)
-	}
-	return nil
+	return change(k.root, c.fsTime())
 }
 
 // Archive returns a tar of abs named like Docker's archive API: abs's base
