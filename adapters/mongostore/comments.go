@@ -83,11 +83,7 @@ func (s *Comments) List(ctx context.Context, q ports.CommentQuery) ([]*domain.Co
 	if err != nil {
 		return nil, 0, translate(err, "list comments", nil, nil)
 	}
-	out := make([]*domain.Comment, len(docs))
-	for i := range docs {
-		out[i] = docs[i].comment()
-	}
-	return out, total, nil
+	return mapDocs(docs, (*commentDoc).comment), total, nil
 }
 
 // Authors lists the distinct authors of the image's comments.

@@ -123,13 +123,7 @@ func (d *draftDoc) draft() *domain.Draft {
 	}
 }
 
-func draftsOf(docs []draftDoc) []*domain.Draft {
-	out := make([]*domain.Draft, len(docs))
-	for i := range docs {
-		out[i] = docs[i].draft()
-	}
-	return out
-}
+func draftsOf(docs []draftDoc) []*domain.Draft { return mapDocs(docs, (*draftDoc).draft) }
 
 // newestFirst is the order of draft listings.
 var newestFirst = bson.D{{Key: "created", Value: -1}, {Key: "_id", Value: -1}}

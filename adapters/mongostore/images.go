@@ -308,11 +308,7 @@ func (s *Images) List(ctx context.Context, q ports.ImageQuery) ([]*domain.Image,
 	if err != nil {
 		return nil, 0, translate(err, "list images", nil, nil)
 	}
-	out := make([]*domain.Image, len(docs))
-	for i := range docs {
-		out[i] = docs[i].image()
-	}
-	return out, total, nil
+	return mapDocs(docs, (*imageDoc).image), total, nil
 }
 
 // All returns every image, version-0 ones included, in no particular
@@ -323,11 +319,7 @@ func (s *Images) All(ctx context.Context) ([]*domain.Image, error) {
 	if err != nil {
 		return nil, translate(err, "all images", nil, nil)
 	}
-	out := make([]*domain.Image, len(docs))
-	for i := range docs {
-		out[i] = docs[i].image()
-	}
-	return out, nil
+	return mapDocs(docs, (*imageDoc).image), nil
 }
 
 // CountByOwner counts the owner's images with version >= 1, and those of

@@ -80,3 +80,12 @@ func findAll[T any](ctx context.Context, c *mongo.Collection, filter any, opts *
 	}
 	return docs, nil
 }
+
+// mapDocs converts decoded documents into domain values.
+func mapDocs[D, T any](docs []D, conv func(*D) T) []T {
+	out := make([]T, len(docs))
+	for i := range docs {
+		out[i] = conv(&docs[i])
+	}
+	return out
+}

@@ -318,11 +318,7 @@ func (s *Users) List(ctx context.Context, ids []domain.ID, username string, p po
 	if err != nil {
 		return nil, 0, translate(err, "list users", nil, nil)
 	}
-	out := make([]*domain.User, len(docs))
-	for i := range docs {
-		out[i] = docs[i].user()
-	}
-	return out, total, nil
+	return mapDocs(docs, (*userDoc).user), total, nil
 }
 
 // All returns every user, deleted ones included: the load of the
@@ -332,11 +328,7 @@ func (s *Users) All(ctx context.Context) ([]*domain.User, error) {
 	if err != nil {
 		return nil, translate(err, "all users", nil, nil)
 	}
-	out := make([]*domain.User, len(docs))
-	for i := range docs {
-		out[i] = docs[i].user()
-	}
-	return out, nil
+	return mapDocs(docs, (*userDoc).user), nil
 }
 
 // maxLookups bounds the _id lookups a listing by ids makes instead of a

@@ -131,11 +131,7 @@ func (s *Votes) ListByUser(ctx context.Context, user domain.ID, p ports.Page) ([
 	if err != nil {
 		return nil, 0, translate(err, "list votes", nil, nil)
 	}
-	out := make([]*domain.Vote, len(docs))
-	for i := range docs {
-		out[i] = docs[i].vote()
-	}
-	return out, total, nil
+	return mapDocs(docs, (*voteDoc).vote), total, nil
 }
 
 // CountByImage counts the image's votes.
