@@ -463,18 +463,16 @@ func (c *Containers) List(ctx context.Context) ([]ports.ManagedContainer, error)
 // root excluded, sorted by path; see ports.TreeOptions. ErrNotFound when
 // root is missing, ErrInvalid when it is not a directory.
 func (c *Containers) ReadTree(ctx context.Context, src ports.Source, root string, opt ports.TreeOptions) ([]ports.FSEntry, bool, error) {
-	if err := c.enter(ctx, "ReadTree"); err != nil {
-		return nil, false, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fsRoot, err := c.source(src)
+	var entries []ports.FSEntry
+	var truncated bool
+	err := c.onSource(ctx, "ReadTree", src, func(fsRoot *fsNode) (err error) {
+		if entries, truncated, err = fsTree(fsRoot, root, opt); err != nil {
+			return fsPathErr("read tree", root, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, false, err
-	}
-	entries, truncated, err := fsTree(fsRoot, root, opt)
-	if err != nil {
-		return nil, false, fsPathErr("read tree", root, err)
 	}
 	return entries, truncated, nil
 }
@@ -482,18 +480,15 @@ func (c *Containers) ReadTree(ctx context.Context, src ports.Source, root string
 // ReadFile returns a regular file's content, following symlinks.
 // ErrNotFound; ErrInvalid for a directory.
 func (c *Containers) ReadFile(ctx context.Context, src ports.Source, abs string) ([]byte, error) {
-	if err := c.enter(ctx, "ReadFile"); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fsRoot, err := c.source(src)
+	var data []byte
+	err := c.onSource(ctx, "ReadFile", src, func(fsRoot *fsNode) (err error) {
+		if data, err = fsReadFile(fsRoot, abs); err != nil {
+			return fsPathErr("read", abs, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	data, err := fsReadFile(fsRoot, abs)
-	if err != nil {
-		return nil, fsPathErr("read", abs, err)
 	}
 	return data, nil
 }
@@ -545,6 +540,21 @@ func (c *Containers) RemovePath(ctx context.Context, id, abs string) error {
 	})
 }
 
+// onSource runs a read of src's filesystem under the lock, after the
+// scripted faults and the down switch.
+func (c *Containers) onSource(ctx context.Context, method string, src ports.Source, read func(root *fsNode) error) error {
+	if err := c.enter(ctx, method); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fsRoot, err := c.source(src)
+	if err != nil {
+		return err
+	}
+	return read(fsRoot)
+}
+
 // onFS runs a change on a container's filesystem under the lock, after
 // the scripted faults and the down switch.
 func (c *Containers) onFS(ctx context.Context, method, id string, change func(root *fsNode, now time.Time) error) error {
@@ -563,18 +573,15 @@ func (c *Containers) onFS(ctx context.Context, method, id string, change func(ro
 // Archive returns a tar of abs named like Docker's archive API: abs's base
 // name, then its children ("dir/", "dir/a.txt"). ErrNotFound.
 func (c *Containers) Archive(ctx context.Context, src ports.Source, abs string) (io.ReadCloser, error) {
-	if err := c.enter(ctx, "Archive"); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fsRoot, err := c.source(src)
+	var b []byte
+	err := c.onSource(ctx, "Archive", src, func(fsRoot *fsNode) (err error) {
+		if b, err = fsArchive(fsRoot, abs); err != nil {
+			return fsPathErr("archive", abs, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	b, err := fsArchive(fsRoot, abs)
-	if err != nil {
-		return nil, fsPathErr("archive", abs, err)
 	}
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
