@@ -482,11 +482,7 @@ func (a *App) hitContainerRate(ctx context.Context, caller *domain.User) error {
 			return err
 		}
 		if !res.Allowed {
-			secs := int(res.Reset.Seconds() + 0.999)
-			if secs < 1 {
-				secs = 1
-			}
-			return &domain.Error{Kind: domain.ErrTooMany, Message: "rate limit exceeded", RetryAfter: secs}
+			return domain.RateLimited(res.Reset)
 		}
 	}
 	return nil

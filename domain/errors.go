@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error kinds. Every error the domain, app or an adapter returns wraps one of
@@ -79,3 +80,18 @@ var (
 	ErrBackendFailed    = E(ErrBackend, "container backend error")
 	ErrBackendDown      = E(ErrUnavailable, "container backend unavailable")
 )
+
+// RateLimited is the 429 "rate limit exceeded" of a bucket whose window
+// resets after reset; Retry-After is reset in whole seconds, at least 1.
+func RateLimited(reset time.Duration) *Error {
+	return &Error{Kind: ErrTooMany, Message: "rate limit exceeded", RetryAfter: CeilSeconds(reset)}
+}
+
+// CeilSeconds rounds d up to whole seconds, at least 1.
+func CeilSeconds(d time.Duration) int {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return secs
+}

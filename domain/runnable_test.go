@@ -162,3 +162,18 @@ func TestMergeTagsAddsMissingChannelsOnly(t *testing.T) {
 		t.Fatalf("got %+v, want a and b once each", img.Tags)
 	}
 }
+
+func TestCeilSeconds(t *testing.T) {
+	tests := []struct {
+		give time.Duration
+		want int
+	}{{0, 1}, {time.Millisecond, 1}, {time.Second, 1}, {1001 * time.Millisecond, 2}, {59 * time.Second, 59}}
+	for _, tt := range tests {
+		if got := CeilSeconds(tt.give); got != tt.want {
+			t.Errorf("CeilSeconds(%v) = %d, want %d", tt.give, got, tt.want)
+		}
+	}
+	if e := RateLimited(1500 * time.Millisecond); e.RetryAfter != 2 || e.Message != "rate limit exceeded" {
+		t.Errorf("got %+v, want Retry-After 2", e)
+	}
+}

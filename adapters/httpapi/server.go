@@ -308,11 +308,7 @@ func (s *Server) rateLimit(c echo.Context, caller *domain.User, o routeOpts) err
 		if !res.Allowed {
 			s.metrics.rateLimited.WithLabelValues(h.bucket).Inc()
 			setRateHeaders(c, res)
-			secs := int(res.Reset.Seconds() + 0.999)
-			if secs < 1 {
-				secs = 1
-			}
-			return &domain.Error{Kind: domain.ErrTooMany, Message: "rate limit exceeded", RetryAfter: secs}
+			return domain.RateLimited(res.Reset)
 		}
 		if tightest == nil || res.Remaining < tightest.Remaining {
 			r := res
@@ -329,7 +325,7 @@ func setRateHeaders(c echo.Context, r ports.RateResult) {
 	h := c.Response().Header()
 	h.Set("RateLimit-Limit", strconv.Itoa(r.Limit))
 	h.Set("RateLimit-Remaining", strconv.Itoa(r.Remaining))
-	h.Set("RateLimit-Reset", strconv.Itoa(int(r.Reset.Seconds()+0.999)))
+	h.Set("RateLimit-Reset", strconv.Itoa(domain.CeilSeconds(r.Reset)))
 }
 
 func caller(c echo.Context) *domain.User {
